@@ -1,0 +1,106 @@
+/**
+ * Enums shared by the state machine definitions (Choice conditions, payload keys) and the task code,
+ * so that a rename cannot leave one side behind.
+ */
+
+/** Final and in-flight statuses of a run record. */
+export const RunStatus = {
+  RUNNING: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  /** The run did not start its steps: the job was paused, or another run held the lock. */
+  SKIPPED: 'SKIPPED',
+  /** A second delivery of a scheduled slot that already has a run. */
+  DUPLICATE: 'DUPLICATE',
+  ABORTED: 'ABORTED',
+  TIMED_OUT: 'TIMED_OUT',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
+  RunStatus.SUCCEEDED,
+  RunStatus.FAILED,
+  RunStatus.SKIPPED,
+  RunStatus.DUPLICATE,
+  RunStatus.ABORTED,
+  RunStatus.TIMED_OUT,
+];
+
+/** What StartRun tells the state machine's `Decide` Choice state to do. */
+export const Decision = {
+  /** Run the job's steps. */
+  RUN: 'RUN',
+  /** End the execution successfully without running the steps (duplicate, paused, overlap). */
+  SKIP: 'SKIP',
+  /** End the execution as failed without running the steps (invalid input). */
+  REJECT: 'REJECT',
+} as const;
+export type Decision = (typeof Decision)[keyof typeof Decision];
+
+/** Who or what started a run. */
+export const TriggerType = {
+  SCHEDULE: 'schedule',
+  /** The Step Functions console or any StartExecution call that does not say who it is. */
+  MANUAL: 'manual',
+  CLI: 'cli',
+} as const;
+export type TriggerType = (typeof TriggerType)[keyof typeof TriggerType];
+
+export const OverlapPolicy = {
+  /** Record a SKIPPED run when another run holds a live lease (the default). */
+  SKIP: 'skip',
+  /** No lock: runs may overlap. */
+  ALLOW: 'allow',
+  /** Wait with backoff for the lock, up to a limit, then record SKIPPED. */
+  QUEUE: 'queue',
+} as const;
+export type OverlapPolicy = (typeof OverlapPolicy)[keyof typeof OverlapPolicy];
+
+/** Why a run was SKIPPED. */
+export const SkipReason = {
+  PAUSED: 'paused',
+  OVERLAP: 'overlap',
+  QUEUE_TIMEOUT: 'queue-timeout',
+} as const;
+export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
+
+export const StepStatus = {
+  RUNNING: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+} as const;
+export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
+
+/** Lifecycle state ids. They are part of the contract with the local runtime, the CLI and the docs. */
+export const LifecycleState = {
+  START_RUN: 'StartRun',
+  DECIDE: 'Decide',
+  FINISH_RUN: 'FinishRun',
+  FAIL_RUN: 'FailRun',
+  DONE: 'Done',
+  SKIPPED: 'Skipped',
+  REJECTED: 'Rejected',
+  FAILED: 'Failed',
+} as const;
+
+/** Error names that cross the Lambda / Step Functions boundary; Retry and Catch match on them exactly. */
+export const ErrorName = {
+  INVALID_INPUT: 'InvalidInput',
+  LOCK_HELD: 'LockHeld',
+  TRANSIENT: 'TransientError',
+} as const;
+
+/** Tag and attribute names that deployments and the CLI agree on. */
+export const STACK_OUTPUT = {
+  TABLE_NAME: 'LedgerTableName',
+  /** Per job: `<prefix><JobIdPascal>`, with the job id in the output description. */
+  STATE_MACHINE_ARN_PREFIX: 'StateMachineArn',
+  SCHEDULE_NAME_PREFIX: 'ScheduleName',
+  JOBS: 'Jobs',
+} as const;
+
+/** Bound on the JSON output summary stored on a run record (DynamoDB items are at most 400 KB). */
+export const MAX_OUTPUT_SUMMARY_BYTES = 16 * 1024;
+
+/** Slots are kept long enough to cover the Scheduler's 24 h maximum event age, with margin. */
+export const SLOT_RETENTION_DAYS = 3;

@@ -1,0 +1,128 @@
+/**
+ * The payloads that cross the state machine / Lambda boundary. The CDK side (workflows/) builds these
+ * shapes with JSONPath; the task side parses them with these schemas. Keep both in step.
+ *
+ * State data of every execution after StartRun:
+ *   { decision, run: RunRef, input: <validated job input>, results: { <StepId>: <step output> }, error? }
+ */
+import { z } from 'zod';
+import { Decision, OverlapPolicy, TriggerType } from './constants';
+
+export const Trigger = z.object({
+  type: z.enum([TriggerType.SCHEDULE, TriggerType.MANUAL, TriggerType.CLI]),
+  /** ISO time of the scheduled slot (schedule triggers only). */
+  scheduledTime: z.string().optional(),
+  scheduleArn: z.string().optional(),
+  /** The Scheduler's delivery attempt number, from 1. */
+  attempt: z.number().int().optional(),
+  /** Who started a manual run, when known (the CLI sends the caller's identity ARN). */
+  principal: z.string().optional(),
+});
+export type Trigger = z.infer<typeof Trigger>;
+
+/** What every task needs to know about the run it belongs to. Small on purpose: it is copied into every payload. */
+export const RunRef = z.object({
+  runId: z.string(),
+  jobId: z.string(),
+  executionArn: z.string(),
+  startedAt: z.string(),
+  trigger: Trigger,
+  /** Epoch seconds at which the run's ledger items expire. */
+  expiresAt: z.number().int(),
+});
+export type RunRef = z.infer<typeof RunRef>;
+
+/** Per-job lifecycle settings, baked into the StartRun payload by the JobWorkflow construct. */
+export const JobSettings = z.object({
+  id: z.string(),
+  overlap: z.enum([OverlapPolicy.SKIP, OverlapPolicy.ALLOW, OverlapPolicy.QUEUE]),
+  /** The lock lease; always longer than the state machine timeout, so an expired lease is a finished run. */
+  leaseSeconds: z.number().int().positive(),
+  retentionDays: z.number().positive(),
+  /** Manual runs of a destructive job default to `dryRun: true`. */
+  destructive: z.boolean(),
+  /** `queue` policy only: how long StartRun keeps retrying for the lock before recording SKIPPED. */
+  queueMaxWaitSeconds: z.number().int().nonnegative(),
+});
+export type JobSettings = z.infer<typeof JobSettings>;
+
+/** The `$$.Execution` fields StartRun needs. */
+export const ExecutionRef = z.object({
+  id: z.string(),
+  name: z.string(),
+  startTime: z.string(),
+});
+export type ExecutionRef = z.infer<typeof ExecutionRef>;
+
+export const StartRunEvent = z.object({
+  /** The raw execution input: console JSON, CLI input, or the Scheduler's input. Anything at all. */
+  executionInput: z.unknown(),
+  execution: ExecutionRef,
+  job: JobSettings,
+});
+export type StartRunEvent = z.infer<typeof StartRunEvent>;
+
+/** Step Functions' error object as a Catch puts it at its ResultPath. */
+export const StatesError = z.object({
+  Error: z.string(),
+  Cause: z.string().optional(),
+});
+export type StatesError = z.infer<typeof StatesError>;
+
+export const StartRunResult = z.object({
+  decision: z.enum([Decision.RUN, Decision.SKIP, Decision.REJECT]),
+  run: RunRef,
+  input: z.record(z.string(), z.unknown()),
+  results: z.record(z.string(), z.unknown()),
+  /** Set when the decision is REJECT; the Rejected Fail state reads it. */
+  error: StatesError.optional(),
+  /** A short human reason for SKIP decisions. */
+  reason: z.string().optional(),
+});
+export type StartRunResult = z.infer<typeof StartRunResult>;
+
+export const FinishRunEvent = z.object({
+  run: RunRef,
+  results: z.record(z.string(), z.unknown()),
+});
+export type FinishRunEvent = z.infer<typeof FinishRunEvent>;
+
+export const FailRunEvent = z.object({
+  run: RunRef,
+  error: StatesError,
+});
+export type FailRunEvent = z.infer<typeof FailRunEvent>;
+
+/**
+ * Which step this is. The name is baked into the definition at synth time (not read from `$$.State`), and
+ * the attempt number comes from an atomic counter on the step item, so nothing depends on context fields
+ * that the local engine does not provide.
+ */
+export const StepRef = z.object({
+  name: z.string(),
+  /** Index of the Map item, for steps that run inside a Map. */
+  itemIndex: z.number().int().nonnegative().optional(),
+});
+export type StepRef = z.infer<typeof StepRef>;
+
+/** The envelope every job step receives; `data` is validated by the step's own schema. */
+export const StepEnvelope = z.object({
+  run: RunRef,
+  step: StepRef,
+  data: z.unknown(),
+});
+export type StepEnvelope = z.infer<typeof StepEnvelope>;
+
+/** The EventBridge "Step Functions Execution Status Change" detail fields the reconciler uses. */
+export const ExecutionStatusChange = z.object({
+  executionArn: z.string(),
+  stateMachineArn: z.string(),
+  name: z.string(),
+  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+  startDate: z.number().nullish(),
+  stopDate: z.number().nullish(),
+  input: z.string().nullish(),
+  error: z.string().nullish(),
+  cause: z.string().nullish(),
+});
+export type ExecutionStatusChange = z.infer<typeof ExecutionStatusChange>;

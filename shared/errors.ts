@@ -1,0 +1,105 @@
+/**
+ * Named domain errors. Step Functions Retry/Catch and the local engine match on `error.name`, so every class
+ * sets it explicitly (minifiers rename classes).
+ */
+
+export class StepJobsError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StepJobsError';
+  }
+}
+
+/** A field-level problem found while validating input. */
+export interface FieldIssue {
+  /** Dotted path of the field, e.g. `trigger.type` or `maxActions`; `(root)` for the whole input. */
+  path: string;
+  message: string;
+}
+
+export class InvalidInput extends StepJobsError {
+  constructor(
+    readonly issues: FieldIssue[],
+    what = 'input',
+  ) {
+    super(`Invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'InvalidInput';
+  }
+}
+
+export class LockHeld extends StepJobsError {
+  constructor(
+    readonly jobId: string,
+    readonly holderRunId: string,
+    readonly leaseExpiresAt: string,
+  ) {
+    super(`Job ${jobId} is locked by run ${holderRunId} until ${leaseExpiresAt}`);
+    this.name = 'LockHeld';
+  }
+}
+
+export class DuplicateSlot extends StepJobsError {
+  constructor(
+    readonly jobId: string,
+    readonly scheduledTime: string,
+    readonly ownerRunId: string,
+  ) {
+    super(`Slot ${scheduledTime} of job ${jobId} already belongs to run ${ownerRunId}`);
+    this.name = 'DuplicateSlot';
+  }
+}
+
+export class RunNotFound extends StepJobsError {
+  constructor(readonly runId: string) {
+    super(`No run ${runId} in the ledger`);
+    this.name = 'RunNotFound';
+  }
+}
+
+export class RunAlreadyExists extends StepJobsError {
+  constructor(readonly runId: string) {
+    super(`Run ${runId} is already recorded`);
+    this.name = 'RunAlreadyExists';
+  }
+}
+
+export class RunAlreadyFinal extends StepJobsError {
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+  ) {
+    super(`Run ${runId} is already final (${status})`);
+    this.name = 'RunAlreadyFinal';
+  }
+}
+
+export class ConfigError extends StepJobsError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export class UnknownJob extends StepJobsError {
+  constructor(
+    readonly jobId: string,
+    known: readonly string[],
+  ) {
+    super(`Unknown job "${jobId}". Known jobs: ${known.join(', ') || '(none)'}`);
+    this.name = 'UnknownJob';
+  }
+}
+
+/** A failure worth retrying (throttling, a dependency briefly unavailable). Jobs add a Retry on this name. */
+export class TransientError extends StepJobsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/** Describe any thrown value as `{name, message}` without losing what it was. */
+export function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'NonError', message: typeof error === 'string' ? error : JSON.stringify(error) };
+}

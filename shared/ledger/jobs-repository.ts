@@ -1,0 +1,171 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { RunStatus } from '../constants';
+import { DuplicateSlot, LockHeld } from '../errors';
+import { epochSeconds, isConditionFailed, stripKeys, type TableRef } from './dynamo';
+import type { JobState, RunSummary } from './items';
+import { keys } from './keys';
+
+/** Counters are top-level attributes (`count_SUCCEEDED`, ...) so `ADD` works without creating a map first. */
+const COUNTER_PREFIX = 'count_';
+const counterAttribute = (status: RunStatus) => `${COUNTER_PREFIX}${status}`;
+
+export interface LockGrant {
+  /** The run whose expired lease this acquisition replaced, if any. */
+  tookOverFrom?: string;
+}
+
+/** Job state (lock, pause, last run, counters) and scheduled-slot claims. */
+export class JobsRepository {
+  constructor(private readonly table: TableRef) {}
+
+  /** The state of a job; a job that never ran has an empty state. */
+  async getState(jobId: string): Promise<JobState> {
+    const res = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.jobState(jobId), ConsistentRead: true }),
+    );
+    if (!res.Item) return { jobId, paused: false, counters: {} };
+    const counters: JobState['counters'] = {};
+    const rest: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(res.Item)) {
+      if (name.startsWith(COUNTER_PREFIX)) counters[name.slice(COUNTER_PREFIX.length) as RunStatus] = Number(value);
+      else rest[name] = value;
+    }
+    const state = stripKeys<JobState>(rest);
+    return { ...state, paused: state.paused ?? false, counters };
+  }
+
+  /**
+   * Claim a scheduled slot for a run. Claiming again for the same run is a no-op (Lambda retries);
+   * a slot owned by another run throws {@link DuplicateSlot}.
+   */
+  async claimSlot(jobId: string, scheduledTime: string, runId: string, expiresAtIso: string): Promise<void> {
+    const key = keys.slot(jobId, scheduledTime);
+    try {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: { ...key, type: 'slot', jobId, scheduledTime, runId, expiresAt: epochSeconds(expiresAtIso) },
+          ConditionExpression: 'attribute_not_exists(pk) OR runId = :runId',
+          ExpressionAttributeValues: { ':runId': runId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const owner = await this.table.doc.send(
+        new GetCommand({ TableName: this.table.tableName, Key: key, ConsistentRead: true }),
+      );
+      throw new DuplicateSlot(jobId, scheduledTime, String(owner.Item?.runId ?? 'unknown'));
+    }
+  }
+
+  /**
+   * Take the job lock for `runId` until `leaseExpiresAt`. Succeeds when the lock is free, already ours, or its
+   * lease has expired (then the grant says whose). Throws {@link LockHeld} otherwise.
+   */
+  async acquireLock(jobId: string, runId: string, nowIso: string, leaseExpiresAt: string): Promise<LockGrant> {
+    try {
+      const res = await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.jobState(jobId),
+          UpdateExpression:
+            'SET jobId = :jobId, lockRunId = :runId, lockExpiresAt = :lease, updatedAt = :now, #type = :type',
+          ConditionExpression: 'attribute_not_exists(lockRunId) OR lockRunId = :runId OR lockExpiresAt < :now',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: {
+            ':jobId': jobId,
+            ':runId': runId,
+            ':lease': leaseExpiresAt,
+            ':now': nowIso,
+            ':type': 'job',
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const previous = res.Attributes?.lockRunId as string | undefined;
+      return previous && previous !== runId ? { tookOverFrom: previous } : {};
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const state = await this.getState(jobId);
+      throw new LockHeld(jobId, state.lockRunId ?? 'unknown', state.lockExpiresAt ?? 'unknown');
+    }
+  }
+
+  /**
+   * Record the end of a run on the job: last run, last success, counters, and release the lock if this run
+   * holds it. One write when the lock is ours or absent; a lock held by another run is left alone.
+   */
+  async recordRunEnd(jobId: string, summary: RunSummary, nowIso: string): Promise<void> {
+    const succeeded = summary.status === RunStatus.SUCCEEDED;
+    const set = `SET jobId = :jobId, lastRun = :run, updatedAt = :now, #type = :type${succeeded ? ', lastSuccess = :run' : ''}`;
+    const base = {
+      TableName: this.table.tableName,
+      Key: keys.jobState(jobId),
+      ExpressionAttributeNames: { '#type': 'type', '#counter': counterAttribute(summary.status) },
+      ExpressionAttributeValues: {
+        ':jobId': jobId,
+        ':run': summary,
+        ':now': nowIso,
+        ':one': 1,
+        ':type': 'job',
+        ':runId': summary.runId,
+      },
+    };
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          ...base,
+          UpdateExpression: `${set} REMOVE lockRunId, lockExpiresAt ADD #counter :one`,
+          ConditionExpression: 'attribute_not_exists(lockRunId) OR lockRunId = :runId',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      // Another run holds the lock (allow policy, or this run's lease was taken over): keep it.
+      const { ':runId': _unused, ...values } = base.ExpressionAttributeValues;
+      await this.table.doc.send(
+        new UpdateCommand({ ...base, ExpressionAttributeValues: values, UpdateExpression: `${set} ADD #counter :one` }),
+      );
+    }
+  }
+
+  /** Release the lock only if `runId` holds it. Returns whether it did. */
+  async releaseLock(jobId: string, runId: string, nowIso: string): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.jobState(jobId),
+          UpdateExpression: 'SET updatedAt = :now REMOVE lockRunId, lockExpiresAt',
+          ConditionExpression: 'lockRunId = :runId',
+          ExpressionAttributeValues: { ':runId': runId, ':now': nowIso },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Pause or resume a job. Scheduled triggers of a paused job are recorded as SKIPPED (paused). */
+  async setPaused(jobId: string, paused: boolean, by: string, nowIso: string, reason?: string): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.jobState(jobId),
+        UpdateExpression: paused
+          ? 'SET jobId = :jobId, paused = :p, pausedBy = :by, pausedAt = :now, pauseReason = :reason, updatedAt = :now, #type = :type'
+          : 'SET jobId = :jobId, paused = :p, updatedAt = :now, #type = :type REMOVE pausedBy, pausedAt, pauseReason',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':jobId': jobId,
+          ':p': paused,
+          ':now': nowIso,
+          ':type': 'job',
+          ...(paused ? { ':by': by, ':reason': reason ?? '' } : {}),
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The input schema of every job, by job id. StartRun validates each run's input against its job's schema;
+ * `cdk synth` fails when a job in workflows/ is missing here.
+ */
+import type { z } from 'zod';
+import { HeartbeatInput } from '../heartbeat/input';
+
+export const jobInputs: Readonly<Record<string, z.ZodObject>> = {
+  heartbeat: HeartbeatInput,
+};

@@ -1,0 +1,162 @@
+/**
+ * The job definition API. One file in workflows/ declares one job with {@link defineJob}; workflows/index.ts
+ * lists them. The JobWorkflow construct (stacks/constructs) turns a definition into a state machine wrapped
+ * in the run lifecycle, a schedule, and its task functions.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { z } from 'zod';
+import { OverlapPolicy } from '../shared/constants';
+import { InvalidScheduleExpression, parseScheduleExpression } from '../shared/schedule-expression';
+
+export interface JobSchedule<I> {
+  /** `rate(10 minutes)`, `cron(0 3 * * ? *)` or `at(2027-01-01T00:00:00)`. */
+  expression: string;
+  /** IANA time zone the expression is evaluated in. @default 'UTC' */
+  timeZone?: string;
+  /** EventBridge Scheduler flexible time window, in minutes (1-1440); 0 turns it off. @default 0 */
+  flexibleWindowMinutes?: number;
+  /** Deploy the schedule enabled. @default true */
+  enabled?: boolean;
+  /** Job input that scheduled runs receive (merged with the trigger). @default {} */
+  input?: Partial<I>;
+  /** Scheduler delivery retries (0-185). @default 185 */
+  retryAttempts?: number;
+  /** Maximum age of an undelivered event. @default Duration.hours(24) */
+  maxEventAge?: Duration;
+}
+
+export interface TaskOptions {
+  /** The handler file, relative to the repository root (e.g. `tasks/heartbeat/heartbeat.ts`); it exports `handler`. */
+  entry: string;
+  /**
+   * JSONPath object passed to the step as `data`.
+   * @default { 'input.$': '$.input', 'results.$': '$.results' }
+   */
+  data?: Record<string, unknown>;
+  /** Where the step's output goes in the state data. @default `$.results.<id>` */
+  resultPath?: string;
+  /** Lambda and task timeout. @default Duration.minutes(1) */
+  timeout?: Duration;
+  /** @default 256 */
+  memorySize?: number;
+  /** Retries for the step's own errors, on top of the Lambda service retries every task gets. @default none */
+  retry?: sfn.RetryProps[];
+  /**
+   * The task runs inside a Map iterator: it records its Map item index and is not caught to FailRun (the
+   * Map's own catch is). @default false
+   */
+  inMap?: boolean;
+  /** Extra environment for this function. @default none */
+  environment?: Record<string, string>;
+  /** Grant the function what it needs beyond the ledger (which every task can write). @default none */
+  grant?: (fn: IFunction) => void;
+}
+
+/** What a job's `steps` function gets to build its chain with. */
+export interface StepBuilder {
+  readonly scope: Construct;
+  readonly ledgerTable: ITable;
+  /** A Lambda task step with the project's defaults: envelope payload, timeout, retries, catch to FailRun. */
+  task(id: string, options: TaskOptions): sfn.TaskStateBase;
+  /**
+   * Catch every error of a state the job built itself (a Map or Parallel) into the run's FailRun path.
+   * Every top-level state that can fail must be caught; synth fails otherwise.
+   */
+  catchFailures<T extends sfn.Map | sfn.Parallel | sfn.TaskStateBase>(state: T): T;
+  /** The JSONPath `run` reference to pass into Map items (`{'run.$': '$.run'}`) so their tasks can record steps. */
+  readonly runPath: string;
+}
+
+export interface JobDefinition<S extends z.ZodObject = z.ZodObject> {
+  /** Lower-case id: letters, digits and dashes (it names resources and ledger keys). */
+  id: string;
+  description: string;
+  schedule: JobSchedule<z.input<S>>;
+  /** What to do when a run starts while another holds the lock. @default 'skip' */
+  overlap?: OverlapPolicy;
+  /** `queue` only: how long to wait for the lock before recording SKIPPED. @default Duration.minutes(10) */
+  queueMaxWait?: Duration;
+  /** The state machine's TimeoutSeconds (at most one year). */
+  timeout: Duration;
+  /** How long run records are kept in the ledger. @default 400 days */
+  retentionDays?: number;
+  /** The input schema, with defaults. Register it in tasks/lifecycle/job-inputs.ts so StartRun can validate. */
+  input: S;
+  /** Destructive jobs default manual runs to `dryRun: true`. @default false */
+  destructive?: boolean;
+  /** The job's steps. */
+  steps: (builder: StepBuilder) => sfn.IChainable;
+}
+
+export function defineJob<S extends z.ZodObject>(definition: JobDefinition<S>): JobDefinition<S> {
+  return definition;
+}
+
+export const DEFAULT_RETENTION_DAYS = 400;
+export const DEFAULT_QUEUE_MAX_WAIT = Duration.minutes(10);
+const MAX_TIMEOUT = Duration.days(365);
+
+export class JobDefinitionError extends Error {
+  constructor(jobId: string, field: string, problem: string) {
+    super(`Job "${jobId}": ${field} ${problem}`);
+    this.name = 'JobDefinitionError';
+  }
+}
+
+/**
+ * Check every definition and the list as a whole. Throws a {@link JobDefinitionError} naming the job and the
+ * field, so `cdk synth` stops with a message a person can act on.
+ */
+export function validateJobs(
+  jobs: readonly JobDefinition[],
+  registeredInputs: Readonly<Record<string, z.ZodType>>,
+): void {
+  const seen = new Set<string>();
+  for (const job of jobs) {
+    const id = job.id;
+    if (!/^[a-z][a-z0-9-]{0,39}$/.test(id)) {
+      throw new JobDefinitionError(id, 'id', 'must be 1-40 lower-case letters, digits or dashes, starting with a letter');
+    }
+    if (seen.has(id)) throw new JobDefinitionError(id, 'id', 'is used by more than one job');
+    seen.add(id);
+    try {
+      parseScheduleExpression(job.schedule.expression, job.schedule.timeZone ?? 'UTC');
+    } catch (error) {
+      if (!(error instanceof InvalidScheduleExpression)) throw error;
+      const field = error.message.startsWith('unknown time zone') ? 'schedule.timeZone' : 'schedule.expression';
+      throw new JobDefinitionError(id, field, `is invalid: ${error.message}`);
+    }
+    const window = job.schedule.flexibleWindowMinutes ?? 0;
+    if (!Number.isInteger(window) || window < 0 || window > 1440) {
+      throw new JobDefinitionError(id, 'schedule.flexibleWindowMinutes', `must be a whole number from 0 to 1440 (got ${window})`);
+    }
+    const retries = job.schedule.retryAttempts ?? 185;
+    if (!Number.isInteger(retries) || retries < 0 || retries > 185) {
+      throw new JobDefinitionError(id, 'schedule.retryAttempts', `must be 0-185 (got ${retries})`);
+    }
+    const timeoutSeconds = job.timeout.toSeconds();
+    if (timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT.toSeconds()) {
+      throw new JobDefinitionError(id, 'timeout', `must be between 1 second and 365 days (got ${timeoutSeconds} s)`);
+    }
+    const retention = job.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    if (!(retention >= 1)) {
+      throw new JobDefinitionError(id, 'retentionDays', `must be at least 1 day (got ${retention})`);
+    }
+    const overlap = job.overlap ?? OverlapPolicy.SKIP;
+    if (!Object.values(OverlapPolicy).includes(overlap)) {
+      throw new JobDefinitionError(id, 'overlap', `must be one of ${Object.values(OverlapPolicy).join(', ')} (got "${overlap}")`);
+    }
+    if (registeredInputs[id] !== job.input) {
+      throw new JobDefinitionError(id, 'input', 'is not the schema registered for it in tasks/lifecycle/job-inputs.ts');
+    }
+    const scheduled = job.input.safeParse({ ...(job.schedule.input ?? {}) });
+    if (!scheduled.success) {
+      const issue = scheduled.error.issues[0];
+      throw new JobDefinitionError(id, `schedule.input.${issue?.path.join('.') ?? ''}`, `is invalid: ${issue?.message ?? ''}`);
+    }
+  }
+}
