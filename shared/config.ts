@@ -11,7 +11,10 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Environment variable names set by the TaskFunction construct. */
 export const ENV = {
   TABLE_NAME: 'LEDGER_TABLE_NAME',
-  /** JSON map of state machine ARN to job id, for the reconciler. */
+  /**
+   * JSON array of {@link JobMachine} (one per job), for the reconciler and the sweep: which state machine
+   * belongs to which job, and how long its executions may run.
+   */
   STATE_MACHINES: 'STATE_MACHINES',
 } as const;
 
@@ -31,4 +34,29 @@ export function readConfig<S extends z.ZodObject>(schema: S, env: Env): z.infer<
     return env[name] === undefined ? `${name} is not set` : `${name}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid function configuration: ${problems.join('; ')}`);
+}
+
+/** One entry of the STATE_MACHINES variable. */
+export const JobMachine = z.object({
+  jobId: z.string(),
+  stateMachineArn: z.string(),
+  timeoutSeconds: z.number().int().positive(),
+});
+export type JobMachine = z.infer<typeof JobMachine>;
+
+/** Parse the STATE_MACHINES variable; a malformed value is a ConfigError naming it. */
+export function readJobMachines(env: Env): JobMachine[] {
+  const raw = env[ENV.STATE_MACHINES];
+  if (raw === undefined) throw new ConfigError(`Invalid function configuration: ${ENV.STATE_MACHINES} is not set`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`Invalid function configuration: ${ENV.STATE_MACHINES} is not JSON`);
+  }
+  const result = z.array(JobMachine).safeParse(parsed);
+  if (!result.success) {
+    throw new ConfigError(`Invalid function configuration: ${ENV.STATE_MACHINES}: ${result.error.issues[0]?.message}`);
+  }
+  return result.data;
 }

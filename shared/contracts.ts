@@ -8,13 +8,13 @@
 import { z } from 'zod';
 import { Decision, OverlapPolicy, TriggerType } from './constants';
 
-export const Trigger = z.object({
+export const Trigger = z.strictObject({
   type: z.enum([TriggerType.SCHEDULE, TriggerType.MANUAL, TriggerType.CLI]),
   /** ISO time of the scheduled slot (schedule triggers only). */
   scheduledTime: z.string().optional(),
   scheduleArn: z.string().optional(),
-  /** The Scheduler's delivery attempt number, from 1. */
-  attempt: z.number().int().optional(),
+  /** The Scheduler's delivery attempt number, from 1 (the Scheduler substitutes it as a string). */
+  attempt: z.coerce.number().int().positive().optional(),
   /** Who started a manual run, when known (the CLI sends the caller's identity ARN). */
   principal: z.string().optional(),
 });
