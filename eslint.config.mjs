@@ -9,7 +9,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       'no-restricted-imports': 'off',
     },
   },
@@ -21,8 +24,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'], message: 'Runtime code must not import CDK.' },
-            { group: ['**/local/*', '**/local', '**/stacks/*', '**/workflows/*'], message: 'Runtime code must not import local/, stacks/ or workflows/.' },
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'],
+              message: 'Runtime code must not import CDK.',
+            },
+            {
+              group: ['**/local/*', '**/local', '**/stacks/*', '**/workflows/*'],
+              message: 'Runtime code must not import local/, stacks/ or workflows/.',
+            },
           ],
         },
       ],
@@ -35,8 +44,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'], message: 'shared/ must not import CDK.' },
-            { group: ['**/local/*', '**/stacks/*', '**/workflows/*', '**/tasks/*'], message: 'shared/ is the bottom layer.' },
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'],
+              message: 'shared/ must not import CDK.',
+            },
+            {
+              group: ['**/local/*', '**/stacks/*', '**/workflows/*', '**/tasks/*'],
+              message: 'shared/ is the bottom layer.',
+            },
           ],
         },
       ],

@@ -41,13 +41,19 @@ export const JobMachine = z.object({
   jobId: z.string(),
   stateMachineArn: z.string(),
   timeoutSeconds: z.number().int().positive(),
+  /**
+   * The job's run retention, for the run records the reconciler creates for executions StartRun never
+   * recorded. @default DEFAULT_RETENTION_DAYS
+   */
+  retentionDays: z.number().positive().optional(),
 });
 export type JobMachine = z.infer<typeof JobMachine>;
 
 /** Parse the STATE_MACHINES variable; a malformed value is a ConfigError naming it. */
 export function readJobMachines(env: Env): JobMachine[] {
   const raw = env[ENV.STATE_MACHINES];
-  if (raw === undefined) throw new ConfigError(`Invalid function configuration: ${ENV.STATE_MACHINES} is not set`);
+  if (raw === undefined)
+    throw new ConfigError(`Invalid function configuration: ${ENV.STATE_MACHINES} is not set`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -56,7 +62,9 @@ export function readJobMachines(env: Env): JobMachine[] {
   }
   const result = z.array(JobMachine).safeParse(parsed);
   if (!result.success) {
-    throw new ConfigError(`Invalid function configuration: ${ENV.STATE_MACHINES}: ${result.error.issues[0]?.message}`);
+    throw new ConfigError(
+      `Invalid function configuration: ${ENV.STATE_MACHINES}: ${result.error.issues[0]?.message}`,
+    );
   }
   return result.data;
 }

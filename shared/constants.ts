@@ -102,5 +102,8 @@ export const STACK_OUTPUT = {
 /** Bound on the JSON output summary stored on a run record (DynamoDB items are at most 400 KB). */
 export const MAX_OUTPUT_SUMMARY_BYTES = 16 * 1024;
 
+/** How long run records are kept when a job does not say: far beyond Step Functions' own 90 days of history. */
+export const DEFAULT_RETENTION_DAYS = 400;
+
 /** Slots are kept long enough to cover the Scheduler's 24 h maximum event age, with margin. */
 export const SLOT_RETENTION_DAYS = 3;

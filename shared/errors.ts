@@ -103,3 +103,26 @@ export function describeError(error: unknown): { name: string; message: string }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: 'NonError', message: typeof error === 'string' ? error : JSON.stringify(error) };
 }
+
+/**
+ * The `{name, cause}` the ledger keeps for a Step Functions error. A Lambda error's `Cause` is JSON
+ * (`{"errorType","errorMessage","trace"}`): keep the type and message and drop the stack trace, which is
+ * long and belongs in the function's logs. Any other cause (States.* errors, Map failures) is kept as text.
+ */
+export function errorFromStates(error: string, cause?: string | null): { name: string; cause?: string } {
+  if (!cause) return { name: error };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cause);
+  } catch {
+    return { name: error, cause };
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('errorMessage' in parsed))
+    return { name: error, cause };
+  const { errorType, errorMessage } = parsed as { errorType?: unknown; errorMessage?: unknown };
+  const message = typeof errorMessage === 'string' ? errorMessage : JSON.stringify(errorMessage);
+  return {
+    name: error,
+    cause: typeof errorType === 'string' && errorType !== error ? `${errorType}: ${message}` : message,
+  };
+}

@@ -32,7 +32,12 @@ export interface TaskDeps {
   now: () => Date;
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix: string[] = []): z.infer<S> {
+function parse<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  prefix: string[] = [],
+): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new InvalidInput(fieldIssues(result.error, prefix), what);
   return result.data;
@@ -43,7 +48,9 @@ function depsFor(env: Env): TaskDeps {
   return { ledger: ledgerFor(config[ENV.TABLE_NAME]), env, now: () => new Date() };
 }
 
-function build<R>(invoke: (event: unknown, env: Env, context?: Partial<Context>) => Promise<R>): TaskHandler<R> {
+function build<R>(
+  invoke: (event: unknown, env: Env, context?: Partial<Context>) => Promise<R>,
+): TaskHandler<R> {
   const handler = ((event: unknown, context?: Partial<Context>) =>
     invoke(event, process.env, context)) as TaskHandler<R>;
   handler.forEnv = (env: Env) => (event: unknown, context?: Partial<Context>) => invoke(event, env, context);
@@ -88,12 +95,32 @@ export function lifecycleHandler<S extends z.ZodType, R>(
   return build(async (raw, env, context) => {
     const deps = depsFor(env);
     const event = parse(schema, raw, `${name} event`);
-    const run = (event as { run?: Partial<RunRef> }).run;
+    const { jobId, runId, executionArn } = runOf(event);
     const keys: Record<string, string> = { handler: name };
-    if (run?.jobId) keys.jobId = run.jobId;
-    if (run?.runId) keys.runId = run.runId;
-    return withPowertools(name, keys, run?.executionArn, context, () => logic(event, deps));
+    if (jobId) keys.jobId = jobId;
+    if (runId) keys.runId = runId;
+    return withPowertools(name, keys, executionArn, context, () => logic(event, deps));
   });
+}
+
+/**
+ * The run a lifecycle event is about, for log keys and the correlation id. FinishRun and FailRun carry a
+ * `run`; StartRun has only `execution` and `job` (the run does not exist yet); the reconciler gets an
+ * EventBridge `detail`. Other events (the sweep) are about no single run.
+ */
+function runOf(event: unknown): { jobId?: string; runId?: string; executionArn?: string } {
+  if (typeof event !== 'object' || event === null) return {};
+  const { run, execution, job, detail } = event as {
+    run?: Partial<RunRef>;
+    execution?: { id?: string; name?: string };
+    job?: { id?: string };
+    detail?: { executionArn?: string; name?: string };
+  };
+  return {
+    jobId: run?.jobId ?? job?.id,
+    runId: run?.runId ?? execution?.name ?? detail?.name,
+    executionArn: run?.executionArn ?? execution?.id ?? detail?.executionArn,
+  };
 }
 
 /** What a job step's logic receives besides its validated data. */

@@ -89,7 +89,12 @@ function toCronerFields(parts: string[]): string[] {
   return parts.map((field, i) =>
     field
       .split(',')
-      .map((part) => part.replace(/^(\d+)\/(\d+)$/, (_m, start: string, step: string) => `${start}-${FIELD_MAX[i]}/${step}`))
+      .map((part) =>
+        part.replace(
+          /^(\d+)\/(\d+)$/,
+          (_m, start: string, step: string) => `${start}-${FIELD_MAX[i]}/${step}`,
+        ),
+      )
       .join(','),
   );
 }
@@ -107,7 +112,14 @@ function zoneOffsetMs(date: Date, timeZone: string): number {
     second: '2-digit',
   }).formatToParts(date);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
   return asUtc - Math.floor(date.getTime() / 1000) * 1000;
 }
 

@@ -9,7 +9,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
-import { OverlapPolicy } from '../shared/constants';
+import { DEFAULT_RETENTION_DAYS, OverlapPolicy } from '../shared/constants';
 import { InvalidScheduleExpression, parseScheduleExpression } from '../shared/schedule-expression';
 
 export interface JobSchedule<I> {
@@ -96,7 +96,7 @@ export function defineJob<S extends z.ZodObject>(definition: JobDefinition<S>): 
   return definition;
 }
 
-export const DEFAULT_RETENTION_DAYS = 400;
+export { DEFAULT_RETENTION_DAYS } from '../shared/constants';
 export const DEFAULT_QUEUE_MAX_WAIT = Duration.minutes(10);
 const MAX_TIMEOUT = Duration.days(365);
 
@@ -119,7 +119,11 @@ export function validateJobs(
   for (const job of jobs) {
     const id = job.id;
     if (!/^[a-z][a-z0-9-]{0,39}$/.test(id)) {
-      throw new JobDefinitionError(id, 'id', 'must be 1-40 lower-case letters, digits or dashes, starting with a letter');
+      throw new JobDefinitionError(
+        id,
+        'id',
+        'must be 1-40 lower-case letters, digits or dashes, starting with a letter',
+      );
     }
     if (seen.has(id)) throw new JobDefinitionError(id, 'id', 'is used by more than one job');
     seen.add(id);
@@ -127,12 +131,18 @@ export function validateJobs(
       parseScheduleExpression(job.schedule.expression, job.schedule.timeZone ?? 'UTC');
     } catch (error) {
       if (!(error instanceof InvalidScheduleExpression)) throw error;
-      const field = error.message.startsWith('unknown time zone') ? 'schedule.timeZone' : 'schedule.expression';
+      const field = error.message.startsWith('unknown time zone')
+        ? 'schedule.timeZone'
+        : 'schedule.expression';
       throw new JobDefinitionError(id, field, `is invalid: ${error.message}`);
     }
     const window = job.schedule.flexibleWindowMinutes ?? 0;
     if (!Number.isInteger(window) || window < 0 || window > 1440) {
-      throw new JobDefinitionError(id, 'schedule.flexibleWindowMinutes', `must be a whole number from 0 to 1440 (got ${window})`);
+      throw new JobDefinitionError(
+        id,
+        'schedule.flexibleWindowMinutes',
+        `must be a whole number from 0 to 1440 (got ${window})`,
+      );
     }
     const retries = job.schedule.retryAttempts ?? 185;
     if (!Number.isInteger(retries) || retries < 0 || retries > 185) {
@@ -140,7 +150,11 @@ export function validateJobs(
     }
     const timeoutSeconds = job.timeout.toSeconds();
     if (timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT.toSeconds()) {
-      throw new JobDefinitionError(id, 'timeout', `must be between 1 second and 365 days (got ${timeoutSeconds} s)`);
+      throw new JobDefinitionError(
+        id,
+        'timeout',
+        `must be between 1 second and 365 days (got ${timeoutSeconds} s)`,
+      );
     }
     const retention = job.retentionDays ?? DEFAULT_RETENTION_DAYS;
     if (!(retention >= 1)) {
@@ -148,15 +162,27 @@ export function validateJobs(
     }
     const overlap = job.overlap ?? OverlapPolicy.SKIP;
     if (!Object.values(OverlapPolicy).includes(overlap)) {
-      throw new JobDefinitionError(id, 'overlap', `must be one of ${Object.values(OverlapPolicy).join(', ')} (got "${overlap}")`);
+      throw new JobDefinitionError(
+        id,
+        'overlap',
+        `must be one of ${Object.values(OverlapPolicy).join(', ')} (got "${overlap}")`,
+      );
     }
     if (registeredInputs[id] !== job.input) {
-      throw new JobDefinitionError(id, 'input', 'is not the schema registered for it in tasks/lifecycle/job-inputs.ts');
+      throw new JobDefinitionError(
+        id,
+        'input',
+        'is not the schema registered for it in tasks/lifecycle/job-inputs.ts',
+      );
     }
     const scheduled = job.input.safeParse({ ...(job.schedule.input ?? {}) });
     if (!scheduled.success) {
       const issue = scheduled.error.issues[0];
-      throw new JobDefinitionError(id, `schedule.input.${issue?.path.join('.') ?? ''}`, `is invalid: ${issue?.message ?? ''}`);
+      throw new JobDefinitionError(
+        id,
+        `schedule.input.${issue?.path.join('.') ?? ''}`,
+        `is invalid: ${issue?.message ?? ''}`,
+      );
     }
   }
 }

@@ -40,7 +40,10 @@ export class ActionsRepository {
   }
 
   /** The actions of one run, by type and resource id. */
-  async listByRun(runId: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<ActionRecord>> {
+  async listByRun(
+    runId: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<Page<ActionRecord>> {
     const res = await this.table.doc.send(
       new QueryCommand({
         TableName: this.table.tableName,

@@ -23,7 +23,8 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
   if (!cursor) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch (error) {
     throw new Error(`Invalid page cursor "${cursor}"`, { cause: error });
   }
@@ -31,9 +32,10 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
 }
 
 /** Remove the key and index attributes so callers get the domain record only. */
+const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type']);
+
 export function stripKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, type: _t, ...rest } = item;
-  return rest as T;
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !KEY_ATTRIBUTES.has(name))) as T;
 }
 
 export function epochSeconds(iso: string): number {

@@ -86,7 +86,8 @@ export interface StepRecord {
 }
 
 /** Was the action only planned (dry run), or carried out, and how did it end. */
-export type ActionOutcome = 'PLANNED' | 'DONE' | 'ALREADY_GONE' | 'FAILED' | 'MARKED' | 'CANCELLED' | 'SKIPPED';
+export type ActionOutcome =
+  'PLANNED' | 'DONE' | 'ALREADY_GONE' | 'FAILED' | 'MARKED' | 'CANCELLED' | 'SKIPPED';
 
 /**
  * One action a job took (or planned) on one resource. `pk=RUN#<runId>`, `sk=ACTION#<type>#<resourceId>`.

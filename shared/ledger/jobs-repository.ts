@@ -27,7 +27,8 @@ export class JobsRepository {
     const counters: JobState['counters'] = {};
     const rest: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(res.Item)) {
-      if (name.startsWith(COUNTER_PREFIX)) counters[name.slice(COUNTER_PREFIX.length) as RunStatus] = Number(value);
+      if (name.startsWith(COUNTER_PREFIX))
+        counters[name.slice(COUNTER_PREFIX.length) as RunStatus] = Number(value);
       else rest[name] = value;
     }
     const state = stripKeys<JobState>(rest);
@@ -62,7 +63,12 @@ export class JobsRepository {
    * Take the job lock for `runId` until `leaseExpiresAt`. Succeeds when the lock is free, already ours, or its
    * lease has expired (then the grant says whose). Throws {@link LockHeld} otherwise.
    */
-  async acquireLock(jobId: string, runId: string, nowIso: string, leaseExpiresAt: string): Promise<LockGrant> {
+  async acquireLock(
+    jobId: string,
+    runId: string,
+    nowIso: string,
+    leaseExpiresAt: string,
+  ): Promise<LockGrant> {
     try {
       const res = await this.table.doc.send(
         new UpdateCommand({
@@ -70,7 +76,8 @@ export class JobsRepository {
           Key: keys.jobState(jobId),
           UpdateExpression:
             'SET jobId = :jobId, lockRunId = :runId, lockExpiresAt = :lease, updatedAt = :now, #type = :type',
-          ConditionExpression: 'attribute_not_exists(lockRunId) OR lockRunId = :runId OR lockExpiresAt < :now',
+          ConditionExpression:
+            'attribute_not_exists(lockRunId) OR lockRunId = :runId OR lockExpiresAt < :now',
           ExpressionAttributeNames: { '#type': 'type' },
           ExpressionAttributeValues: {
             ':jobId': jobId,
@@ -94,39 +101,56 @@ export class JobsRepository {
   /**
    * Record the end of a run on the job: last run, last success, counters, and release the lock if this run
    * holds it. One write when the lock is ours or absent; a lock held by another run is left alone.
+   * Returns whether it released this run's lock.
    */
-  async recordRunEnd(jobId: string, summary: RunSummary, nowIso: string): Promise<void> {
+  async recordRunEnd(jobId: string, summary: RunSummary, nowIso: string): Promise<boolean> {
     const succeeded = summary.status === RunStatus.SUCCEEDED;
     const set = `SET jobId = :jobId, lastRun = :run, updatedAt = :now, #type = :type${succeeded ? ', lastSuccess = :run' : ''}`;
+    const values = { ':jobId': jobId, ':run': summary, ':now': nowIso, ':one': 1, ':type': 'job' };
     const base = {
       TableName: this.table.tableName,
       Key: keys.jobState(jobId),
       ExpressionAttributeNames: { '#type': 'type', '#counter': counterAttribute(summary.status) },
-      ExpressionAttributeValues: {
-        ':jobId': jobId,
-        ':run': summary,
-        ':now': nowIso,
-        ':one': 1,
-        ':type': 'job',
-        ':runId': summary.runId,
-      },
     };
     try {
-      await this.table.doc.send(
+      const res = await this.table.doc.send(
         new UpdateCommand({
           ...base,
+          ExpressionAttributeValues: { ...values, ':runId': summary.runId },
           UpdateExpression: `${set} REMOVE lockRunId, lockExpiresAt ADD #counter :one`,
           ConditionExpression: 'attribute_not_exists(lockRunId) OR lockRunId = :runId',
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      return res.Attributes?.lockRunId === summary.runId;
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       // Another run holds the lock (allow policy, or this run's lease was taken over): keep it.
-      const { ':runId': _unused, ...values } = base.ExpressionAttributeValues;
       await this.table.doc.send(
-        new UpdateCommand({ ...base, ExpressionAttributeValues: values, UpdateExpression: `${set} ADD #counter :one` }),
+        new UpdateCommand({
+          ...base,
+          ExpressionAttributeValues: values,
+          UpdateExpression: `${set} ADD #counter :one`,
+        }),
       );
+      return false;
     }
+  }
+
+  /**
+   * Count a run that ended before it began (DUPLICATE, SKIPPED): one `ADD` of its status counter. It does not
+   * touch `lastRun` (a skipped trigger is not the job's latest run) nor the lock (it never held it).
+   */
+  async countOutcome(jobId: string, status: RunStatus, nowIso: string): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.jobState(jobId),
+        UpdateExpression: 'SET jobId = :jobId, updatedAt = :now, #type = :type ADD #counter :one',
+        ExpressionAttributeNames: { '#type': 'type', '#counter': counterAttribute(status) },
+        ExpressionAttributeValues: { ':jobId': jobId, ':now': nowIso, ':type': 'job', ':one': 1 },
+      }),
+    );
   }
 
   /** Release the lock only if `runId` holds it. Returns whether it did. */
@@ -149,7 +173,13 @@ export class JobsRepository {
   }
 
   /** Pause or resume a job. Scheduled triggers of a paused job are recorded as SKIPPED (paused). */
-  async setPaused(jobId: string, paused: boolean, by: string, nowIso: string, reason?: string): Promise<void> {
+  async setPaused(
+    jobId: string,
+    paused: boolean,
+    by: string,
+    nowIso: string,
+    reason?: string,
+  ): Promise<void> {
     await this.table.doc.send(
       new UpdateCommand({
         TableName: this.table.tableName,

@@ -89,7 +89,9 @@ export class RunsRepository {
     const sets = ['#status = :status', 'endedAt = :endedAt', 'durationMs = :d'];
     for (const field of ['output', 'outputTruncated', 'error', 'finalizedBy'] as const) {
       if (final[field] !== undefined) {
-        sets.push(`${field} = :${field}`);
+        // Names go through placeholders: `output` is a DynamoDB reserved word.
+        sets.push(`#${field} = :${field}`);
+        names[`#${field}`] = field;
         values[`:${field}`] = final[field];
       }
     }
@@ -128,12 +130,13 @@ export class RunsRepository {
    * Runs of every job started in [since, until), newest first, optionally by status, for audit. Walks the
    * UTC day buckets of GSI2 from `until` back to `since`; the cursor remembers the day and the position.
    */
-  async listInWindow(
-    options: ListRunsOptions & { since: string; until: string },
-  ): Promise<Page<RunRecord>> {
+  async listInWindow(options: ListRunsOptions & { since: string; until: string }): Promise<Page<RunRecord>> {
     const limit = options.limit ?? 20;
     const state = options.cursor
-      ? (JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8')) as { day: string; key?: string })
+      ? (JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8')) as {
+          day: string;
+          key?: string;
+        })
       : { day: options.until.slice(0, 10) };
     const firstDay = options.since.slice(0, 10);
     const items: RunRecord[] = [];
@@ -173,9 +176,11 @@ export class RunsRepository {
     options: ListRunsOptions,
   ): Promise<Page<RunRecord>> {
     const limit = options.limit ?? 20;
-    const names: Record<string, string> = { '#pk': pkName, '#sk': skName };
+    const names: Record<string, string> = { '#pk': pkName };
     const values: Record<string, unknown> = { ':pk': partition };
     let condition = '#pk = :pk';
+    // DynamoDB rejects placeholders an expression does not use, so `#sk` is added only with a range.
+    if (options.since || options.until) names['#sk'] = skName;
     if (options.since && options.until) {
       condition += ' AND #sk BETWEEN :since AND :until';
       values[':since'] = options.since;
@@ -233,7 +238,12 @@ export class RunsRepository {
           'lastStartedAt = :now, expiresAt = :exp, #type = :type' +
           (itemIndex === undefined ? '' : ', itemIndex = :idx') +
           ' REMOVE endedAt, durationMs, #error ADD attempts :one',
-        ExpressionAttributeNames: { '#name': 'name', '#status': 'status', '#type': 'type', '#error': 'error' },
+        ExpressionAttributeNames: {
+          '#name': 'name',
+          '#status': 'status',
+          '#type': 'type',
+          '#error': 'error',
+        },
         ExpressionAttributeValues: {
           ':runId': runId,
           ':name': name,

@@ -1,0 +1,227 @@
+/**
+ * The CLI commands. Each takes a target (local or AWS) and an output sink, so tests run them directly.
+ */
+import { RunStatus } from '../../shared/constants';
+import type { RunRecord } from '../../shared/ledger/items';
+import { RunNotFound } from '../../shared/errors';
+import { fireTimes } from '../../shared/schedule-expression';
+import type { JobDefinition } from '../../workflows/job-definition';
+import { CliError, ExitCode } from './errors';
+import { lastRunText, runDetailText, runsTable, shortTime, statusText, table, zoned } from './format';
+import { progressLine, shortCause } from './progress';
+import type { Target } from './target';
+
+export interface Output {
+  out(text: string): void;
+}
+
+function jobDefinition(jobs: readonly JobDefinition[], jobId: string): JobDefinition {
+  const job = jobs.find((j) => j.id === jobId);
+  if (!job) throw new CliError(`Unknown job "${jobId}". Known jobs: ${jobs.map((j) => j.id).join(', ')}`);
+  return job;
+}
+
+/** `stepjobs jobs`: every job with its schedule, next fire times, pause state and last run. */
+export async function jobsCommand(
+  target: Target,
+  jobs: readonly JobDefinition[],
+  io: Output,
+  options: { json?: boolean; now?: Date },
+): Promise<number> {
+  const now = options.now ?? new Date();
+  const rows = await Promise.all(
+    jobs.map(async (job) => {
+      const tz = job.schedule.timeZone ?? 'UTC';
+      const next = fireTimes(job.schedule.expression, tz, now, 3);
+      const state = await target.ledger.jobs.getState(job.id);
+      return { job, tz, next, state };
+    }),
+  );
+  if (options.json) {
+    io.out(
+      JSON.stringify(
+        rows.map(({ job, tz, next, state }) => ({
+          id: job.id,
+          description: job.description,
+          schedule: job.schedule.expression,
+          timeZone: tz,
+          enabled: job.schedule.enabled ?? true,
+          next: next.map((d) => d.toISOString()),
+          paused: state.paused,
+          lastRun: state.lastRun ?? null,
+          deployed: target.jobIds.includes(job.id),
+        })),
+        null,
+        2,
+      ),
+    );
+    return ExitCode.OK;
+  }
+  io.out(
+    table(
+      ['job', 'schedule', 'time zone', 'next runs', 'paused', 'last run'],
+      rows.map(({ job, tz, next, state }) => [
+        `${job.id}\n${job.description}`,
+        `${job.schedule.expression}${job.schedule.enabled === false ? '\n(schedule disabled)' : ''}`,
+        tz,
+        next.map((d) => zoned(d, tz)).join('\n'),
+        state.paused ? `yes${state.pausedBy ? ` (by ${state.pausedBy})` : ''}` : 'no',
+        lastRunText(state),
+      ]),
+      [40],
+    ),
+  );
+  return ExitCode.OK;
+}
+
+/** Exit code for a run's final record. */
+export function exitCodeFor(status: string): number {
+  if (status === RunStatus.SUCCEEDED) return ExitCode.OK;
+  if (status === RunStatus.SKIPPED || status === RunStatus.DUPLICATE) return ExitCode.RUN_SKIPPED;
+  return ExitCode.RUN_FAILED;
+}
+
+/** `stepjobs run <job>`: start a run, show progress, then the run summary from the ledger. */
+export async function runCommand(
+  target: Target,
+  jobs: readonly JobDefinition[],
+  io: Output,
+  options: {
+    jobId: string;
+    input: Record<string, unknown>;
+    wait: boolean;
+    json?: boolean;
+    showRecord?: boolean;
+  },
+): Promise<number> {
+  const job = jobDefinition(jobs, options.jobId);
+  if (!target.jobIds.includes(job.id))
+    throw new CliError(`Job "${job.id}" is not deployed on the ${target.kind} target`);
+  if ('dryRun' in options.input && !('dryRun' in job.input.shape)) {
+    throw new CliError(`Job "${job.id}" has no dry-run mode; drop --dry-run/--no-dry-run`);
+  }
+  if (!options.json)
+    io.out(`Starting ${job.id} on ${target.kind === 'local' ? 'the local runtime' : 'AWS'}…`);
+  const started = await target.startRun({
+    jobId: job.id,
+    input: options.input,
+    wait: options.wait,
+    onProgress: options.json ? undefined : (event) => io.out(progressLine(event)),
+  });
+  if (started.status === 'RUNNING') {
+    io.out(
+      options.json
+        ? JSON.stringify(started)
+        : `Started ${started.runId}\n  ${started.executionArn}\nFollow it with: stepjobs show ${started.runId} --aws`,
+    );
+    return ExitCode.OK;
+  }
+  let run: RunRecord | undefined;
+  try {
+    const detail = await target.ledger.runs.detail(started.runId);
+    run = detail.run;
+    if (options.json) {
+      io.out(JSON.stringify({ execution: started, ...detail }, null, 2));
+    } else {
+      io.out('');
+      io.out(summaryLine(run));
+      if (options.showRecord) {
+        io.out('');
+        io.out('Ledger record (DynamoDB):');
+        io.out(runDetailText(detail));
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof RunNotFound)) throw error;
+    // StartRun never wrote a record (and the reconciler did not either): report the execution itself.
+    io.out(
+      `Execution ${started.status}: ${started.error ?? ''} ${started.cause ? shortCause(started.cause) : ''}`.trim(),
+    );
+    return ExitCode.RUN_FAILED;
+  }
+  return exitCodeFor(run.status);
+}
+
+function summaryLine(run: RunRecord): string {
+  const took = run.durationMs === undefined ? '' : ` in ${run.durationMs} ms`;
+  const error = run.error ? ` — ${run.error.name}${run.error.cause ? `: ${run.error.cause}` : ''}` : '';
+  return `Run ${run.runId}: ${statusText(run)}${took}${error}`;
+}
+
+/** `stepjobs history <job>`: runs newest first from the ledger. */
+export async function historyCommand(
+  target: Target,
+  jobs: readonly JobDefinition[],
+  io: Output,
+  options: {
+    jobId: string;
+    status?: RunStatus;
+    since?: string;
+    limit: number;
+    json?: boolean;
+    cursor?: string;
+  },
+): Promise<number> {
+  const job = jobDefinition(jobs, options.jobId);
+  const page = await target.ledger.runs.listByJob(job.id, {
+    limit: options.limit,
+    status: options.status,
+    since: options.since,
+    cursor: options.cursor,
+  });
+  if (options.json) {
+    io.out(JSON.stringify(page, null, 2));
+    return ExitCode.OK;
+  }
+  if (page.items.length === 0) {
+    io.out(
+      `No runs of ${job.id}${options.status ? ` with status ${options.status}` : ''}${options.since ? ` since ${shortTime(options.since)}` : ''}.`,
+    );
+    return ExitCode.OK;
+  }
+  io.out(runsTable(page.items));
+  if (page.cursor)
+    io.out(`More: stepjobs history ${job.id} --limit ${options.limit} --cursor ${page.cursor}`);
+  return ExitCode.OK;
+}
+
+/** `stepjobs show <runId>`: one run with trigger, input, steps, durations and error. */
+export async function showCommand(
+  target: Target,
+  io: Output,
+  options: { runId: string; json?: boolean },
+): Promise<number> {
+  let detail;
+  try {
+    detail = await target.ledger.runs.detail(options.runId);
+  } catch (error) {
+    if (error instanceof RunNotFound)
+      throw new CliError(`No run "${options.runId}" in the ${target.kind} ledger`);
+    throw error;
+  }
+  io.out(options.json ? JSON.stringify(detail, null, 2) : runDetailText(detail));
+  return ExitCode.OK;
+}
+
+/** `stepjobs pause|resume <job>`. */
+export async function pauseCommand(
+  target: Target,
+  jobs: readonly JobDefinition[],
+  io: Output,
+  options: { jobId: string; paused: boolean; by: string; reason?: string },
+): Promise<number> {
+  const job = jobDefinition(jobs, options.jobId);
+  await target.ledger.jobs.setPaused(
+    job.id,
+    options.paused,
+    options.by,
+    new Date().toISOString(),
+    options.reason,
+  );
+  io.out(
+    options.paused
+      ? `Paused ${job.id}: scheduled runs will be recorded as SKIPPED (paused) until "stepjobs resume ${job.id}".`
+      : `Resumed ${job.id}.`,
+  );
+  return ExitCode.OK;
+}

@@ -1,0 +1,21 @@
+/** CLI failures: one clear line for the user and an exit code; never a stack trace. */
+
+export const ExitCode = {
+  OK: 0,
+  /** The run failed (FAILED, ABORTED, TIMED_OUT). */
+  RUN_FAILED: 1,
+  /** Bad usage or input: unknown job or run, malformed JSON, invalid flags, no stack or credentials. */
+  USAGE: 2,
+  /** The run did not execute its steps: SKIPPED or DUPLICATE. */
+  RUN_SKIPPED: 3,
+} as const;
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.USAGE,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

@@ -1,0 +1,121 @@
+/** Human output of the CLI: tables (cli-table3), durations, times in a job's time zone, run summaries. */
+import Table from 'cli-table3';
+import type { JobState, RunRecord, StepRecord } from '../../shared/ledger/items';
+import type { RunDetail } from '../../shared/ledger/runs-repository';
+
+export function table(
+  head: string[],
+  rows: Array<Array<string | number>>,
+  colWidths: Array<number | null> = [],
+): string {
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths });
+  t.push(...rows.map((r) => r.map(String)));
+  return t.toString();
+}
+
+export function duration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** `2026-11-30 14:00 CET`-style local time in a zone. */
+export function zoned(date: Date, timeZone: string): string {
+  const text = new Intl.DateTimeFormat('sv-SE', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }).format(date);
+  return text;
+}
+
+export function shortTime(iso: string | undefined): string {
+  return iso ? iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '-';
+}
+
+export function triggerText(run: Pick<RunRecord, 'trigger'>): string {
+  const t = run.trigger;
+  if (t.type === 'schedule')
+    return `schedule ${t.scheduledTime ?? ''}${t.attempt && t.attempt > 1 ? ` (attempt ${t.attempt})` : ''}`;
+  if (t.type === 'cli') return t.principal ? `cli (${t.principal})` : 'cli';
+  return 'manual';
+}
+
+export function statusText(run: Pick<RunRecord, 'status' | 'skipReason' | 'relatedRunId'>): string {
+  if (run.status === 'SKIPPED' && run.skipReason) return `SKIPPED (${run.skipReason})`;
+  if (run.status === 'DUPLICATE' && run.relatedRunId) return `DUPLICATE of ${run.relatedRunId}`;
+  return run.status;
+}
+
+export function lastRunText(state: JobState): string {
+  const last = state.lastRun;
+  return last ? `${last.status} ${shortTime(last.endedAt ?? last.startedAt)}` : 'never';
+}
+
+export function runsTable(runs: readonly RunRecord[]): string {
+  return table(
+    ['run', 'status', 'trigger', 'started (UTC)', 'duration', 'error'],
+    runs.map((r) => [
+      r.runId,
+      statusText(r),
+      triggerText(r),
+      shortTime(r.startedAt),
+      duration(r.durationMs),
+      r.error ? `${r.error.name}${r.error.cause ? `: ${truncate(r.error.cause, 60)}` : ''}` : '',
+    ]),
+  );
+}
+
+function stepName(step: StepRecord): string {
+  return step.itemIndex === undefined ? step.name : `${step.name}[${step.itemIndex}]`;
+}
+
+export function stepsTable(steps: readonly StepRecord[]): string {
+  return table(
+    ['step', 'status', 'attempts', 'started (UTC)', 'duration', 'error'],
+    steps.map((s) => [
+      stepName(s),
+      s.status,
+      s.attempts,
+      shortTime(s.startedAt),
+      duration(s.durationMs),
+      s.error ? `${s.error.name}: ${truncate(s.error.cause ?? '', 60)}` : '',
+    ]),
+  );
+}
+
+/** The full human view of one run: the record, its steps, and a count of its actions. */
+export function runDetailText(detail: RunDetail): string {
+  const { run } = detail;
+  const lines = [
+    `Run ${run.runId}`,
+    `  job        ${run.jobId}`,
+    `  status     ${statusText(run)}`,
+    `  trigger    ${triggerText(run)}`,
+    `  execution  ${run.executionArn}`,
+    `  started    ${shortTime(run.startedAt)}`,
+    `  ended      ${shortTime(run.endedAt)}`,
+    `  duration   ${duration(run.durationMs)}`,
+    `  input      ${JSON.stringify(run.input)}`,
+  ];
+  if (run.tookOverFrom) lines.push(`  took over  an expired lease from ${run.tookOverFrom}`);
+  if (run.finalizedBy) lines.push(`  finalized  by the ${run.finalizedBy}`);
+  if (run.error) lines.push(`  error      ${run.error.name}${run.error.cause ? `: ${run.error.cause}` : ''}`);
+  if (run.output)
+    lines.push(`  output     ${truncate(run.output, 400)}${run.outputTruncated ? ' (truncated)' : ''}`);
+  lines.push(`  expires    ${new Date(run.expiresAt * 1000).toISOString().slice(0, 10)}`);
+  if (detail.steps.length > 0) lines.push('', 'Steps', stepsTable(detail.steps));
+  if (detail.actions.length > 0)
+    lines.push('', `Actions: ${detail.actions.length} (stepjobs actions ${run.runId})`);
+  return lines.join('\n');
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

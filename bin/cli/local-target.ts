@@ -1,0 +1,94 @@
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { TriggerType } from '../../shared/constants';
+import { LocalRuntime, newExecutionName } from '../../local/runtime';
+import { synthesizeTemplate } from '../../local/synth';
+import { CliError } from './errors';
+import { ProgressTracker } from './progress';
+import type { RunRequest, StartedRun, Target } from './target';
+
+/** Where local mode keeps its DynamoDB data, so history survives between commands. */
+export const LOCAL_DATA_DIR = path.resolve(__dirname, '..', '..', '.stepjobs', 'dynamodb');
+
+export class LocalTarget implements Target {
+  readonly kind = 'local';
+
+  private constructor(readonly runtime: LocalRuntime) {}
+
+  static async open(options: { dataDir?: string; logLevel?: string } = {}): Promise<LocalTarget> {
+    const template = synthesizeTemplate();
+    try {
+      return new LocalTarget(
+        await LocalRuntime.start({
+          template,
+          dataDir: options.dataDir ?? LOCAL_DATA_DIR,
+          logLevel: options.logLevel,
+        }),
+      );
+    } catch (error) {
+      const text = String((error as Error).message);
+      if (/lock|LOCK|Resource temporarily unavailable/.test(text)) {
+        throw new CliError(
+          `Another stepjobs command is using the local ledger in ${options.dataDir ?? LOCAL_DATA_DIR}; wait for it to finish`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  get jobIds(): string[] {
+    return [...this.runtime.jobs.keys()];
+  }
+
+  get ledger() {
+    return this.runtime.ledger;
+  }
+
+  async startRun(request: RunRequest): Promise<StartedRun> {
+    const tracker = new ProgressTracker();
+    const name = newExecutionName('cli');
+    const result = await this.runtime.run(
+      request.jobId,
+      { ...request.input, trigger: { type: TriggerType.CLI, principal: localPrincipal() } },
+      {
+        name,
+        onEvent: (event) => {
+          if (!request.onProgress) return;
+          const state = 'state' in event ? event.state : undefined;
+          if (!state) return;
+          const index = 'index' in event && typeof event.index === 'number' ? { index: event.index } : {};
+          const kinds = {
+            StateEntered: 'entered',
+            StateExited: 'exited',
+            StateFailed: 'failed',
+            StateRetried: 'retried',
+            StateCaught: 'caught',
+          } as const;
+          const kind = kinds[event.type as keyof typeof kinds];
+          if (!kind) return;
+          const err =
+            'Error' in event
+              ? { error: String(event.Error), cause: String((event as { Cause?: unknown }).Cause ?? '') }
+              : {};
+          request.onProgress(tracker.event(kind, state.name, event.timestamp, { ...index, ...err }));
+        },
+      },
+    );
+    return {
+      runId: result.runId,
+      executionArn: result.executionArn,
+      status: result.status,
+      error: result.error,
+      cause: result.cause,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.stop();
+  }
+}
+
+/** Locally the "who" of a CLI run is the OS user. */
+function localPrincipal(): string {
+  return `local:${userInfo().username}`;
+}

@@ -1,0 +1,78 @@
+/** Parsing of CLI option values, each with an error that names the option and what is wrong. */
+import { readFileSync } from 'node:fs';
+import { RunStatus } from '../../shared/constants';
+import { CliError } from './errors';
+
+/** `--since 7d`, `12h`, `30m`, or an ISO date/time, into an ISO time. */
+export function parseSince(value: string, now = new Date()): string {
+  const relative = /^(\d+)([mhdw])$/.exec(value.trim());
+  if (relative) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+      relative[2] as 'm' | 'h' | 'd' | 'w'
+    ];
+    return new Date(now.getTime() - Number(relative[1]) * unit).toISOString();
+  }
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) {
+    throw new CliError(`--since "${value}" is not a duration (30m, 12h, 7d, 2w) or an ISO date`);
+  }
+  return new Date(parsed).toISOString();
+}
+
+export function parseTime(option: string, value: string): Date {
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) throw new CliError(`${option} "${value}" is not an ISO date or time`);
+  return new Date(parsed);
+}
+
+export function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new CliError(`--limit "${value}" must be a whole number from 1 to 1000`);
+  return n;
+}
+
+export function parseStatus(value: string): RunStatus {
+  const upper = value.toUpperCase();
+  const statuses = Object.values(RunStatus) as string[];
+  if (!statuses.includes(upper))
+    throw new CliError(`--status "${value}" must be one of ${statuses.join(', ')}`);
+  return upper as RunStatus;
+}
+
+/** The run input from `--input <json>` or `--input-file <path>`, plus `--dry-run/--no-dry-run`. */
+export function parseRunInput(options: {
+  input?: string;
+  inputFile?: string;
+  dryRun?: boolean;
+}): Record<string, unknown> {
+  if (options.input !== undefined && options.inputFile !== undefined) {
+    throw new CliError('Use either --input or --input-file, not both');
+  }
+  let text: string | undefined = options.input;
+  let source = '--input';
+  if (options.inputFile !== undefined) {
+    source = `--input-file ${options.inputFile}`;
+    try {
+      text = readFileSync(options.inputFile, 'utf8');
+    } catch (error) {
+      throw new CliError(
+        `${source}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  let input: unknown = {};
+  if (text !== undefined) {
+    try {
+      input = JSON.parse(text);
+    } catch (error) {
+      throw new CliError(`${source} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new CliError(`${source} must be a JSON object, like {"message": "hi"}`);
+  }
+  const record = input as Record<string, unknown>;
+  if ('trigger' in record) throw new CliError(`${source}: "trigger" is set by stepjobs, not by the input`);
+  return options.dryRun === undefined ? record : { ...record, dryRun: options.dryRun };
+}

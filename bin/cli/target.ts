@@ -1,0 +1,32 @@
+/** Where CLI commands act: the embedded local runtime (default) or the deployed stack (`--aws`). */
+import type { Ledger } from '../../shared/ledger/ledger';
+import type { ProgressEvent } from './progress';
+
+export type ExecutionStatus =
+  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT' | 'PENDING_REDRIVE';
+
+export interface StartedRun {
+  runId: string;
+  executionArn: string;
+  /** RUNNING when started on AWS without `--wait`. */
+  status: ExecutionStatus;
+  error?: string;
+  cause?: string;
+}
+
+export interface RunRequest {
+  jobId: string;
+  input: Record<string, unknown>;
+  wait: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface Target {
+  readonly kind: 'local' | 'aws';
+  /** The job ids this target has state machines for. */
+  readonly jobIds: readonly string[];
+  readonly ledger: Ledger;
+  /** Start a run of a job; waits for the end when `wait` (always, locally). */
+  startRun(request: RunRequest): Promise<StartedRun>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,255 @@
+/**
+ * The `stepjobs` CLI: start jobs and read the audit trail, locally (default, embedded runtime) or on the
+ * deployed stack (`--aws`). Bad input gets one clear line on stderr and a non-zero exit, never a stack trace.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { userInfo } from 'node:os';
+import { jobs, MAIN_JOB_ID } from '../workflows';
+import { LocalTarget } from './cli/local-target';
+import { AwsTarget } from './cli/aws-target';
+import {
+  historyCommand,
+  jobsCommand,
+  pauseCommand,
+  runCommand,
+  showCommand,
+  type Output,
+} from './cli/commands';
+import { CliError, ExitCode } from './cli/errors';
+import { parseLimit, parseRunInput, parseSince, parseStatus, parseTime } from './cli/parse';
+import { scheduleCommand } from './cli/schedule-command';
+import type { Target } from './cli/target';
+
+interface GlobalOptions {
+  aws?: boolean;
+  stack: string;
+  verbose?: boolean;
+}
+
+const io: Output = { out: (text) => process.stdout.write(`${text}\n`) };
+
+async function openTarget(global: GlobalOptions): Promise<Target> {
+  if (global.aws) return AwsTarget.open({ stackName: global.stack });
+  return LocalTarget.open({ logLevel: global.verbose ? 'INFO' : 'SILENT' });
+}
+
+async function withTarget(global: GlobalOptions, work: (target: Target) => Promise<number>): Promise<number> {
+  const target = await openTarget(global);
+  try {
+    return await work(target);
+  } finally {
+    await target.close();
+  }
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('stepjobs')
+    .description('Run scheduled operational jobs and read their audit trail, locally or on AWS.')
+    .option(
+      '--aws',
+      'act on the deployed stack (standard AWS env, profile and region) instead of the local runtime',
+    )
+    .option('--stack <name>', 'the deployed stack name (with --aws)', 'StepJobs')
+    .option('-v, --verbose', "show the handlers' logs (local)")
+    .exitOverride()
+    .showHelpAfterError('(see stepjobs --help)');
+  const global = () => program.opts<GlobalOptions>();
+  const run = (fn: () => Promise<number>) => async () => setExit(await fn());
+
+  program
+    .command('jobs')
+    .description('list every job: schedule, time zone, next three fire times, paused state and last run')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) =>
+      run(() => withTarget(global(), (t) => jobsCommand(t, jobs, io, opts)))(),
+    );
+
+  program
+    .command('run')
+    .argument('<job>', 'job id (see stepjobs jobs)')
+    .description('start a run, show live progress, then the run summary')
+    .option('--input <json>', 'the run input as a JSON object')
+    .option('--input-file <file>', 'read the run input from a JSON file')
+    .addOption(new Option('--dry-run', 'plan only, change nothing (jobs with a dry-run mode)'))
+    .addOption(new Option('--no-dry-run', 'really act (jobs with a dry-run mode)'))
+    .option('--wait', 'with --aws: follow the execution until it ends (always on locally)')
+    .option('--record', "also print the run's ledger record")
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        jobId: string,
+        opts: {
+          input?: string;
+          inputFile?: string;
+          dryRun?: boolean;
+          wait?: boolean;
+          record?: boolean;
+          json?: boolean;
+        },
+      ) =>
+        run(() => {
+          const input = parseRunInput(opts);
+          return withTarget(global(), (t) =>
+            runCommand(t, jobs, io, {
+              jobId,
+              input,
+              wait: t.kind === 'local' || Boolean(opts.wait),
+              json: opts.json,
+              showRecord: opts.record,
+            }),
+          );
+        })(),
+    );
+
+  program
+    .command('history')
+    .argument('<job>', 'job id')
+    .description('runs of a job, newest first, from the ledger')
+    .option('--status <status>', 'only runs with this status (SUCCEEDED, FAILED, SKIPPED, ...)')
+    .option('--since <when>', 'only runs started since (30m, 12h, 7d, 2w, or an ISO date)')
+    .option('--limit <n>', 'page size', '20')
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        jobId: string,
+        opts: { status?: string; since?: string; limit: string; cursor?: string; json?: boolean },
+      ) =>
+        run(() => {
+          const parsed = {
+            jobId,
+            status: opts.status === undefined ? undefined : parseStatus(opts.status),
+            since: opts.since === undefined ? undefined : parseSince(opts.since),
+            limit: parseLimit(opts.limit),
+            cursor: opts.cursor,
+            json: opts.json,
+          };
+          return withTarget(global(), (t) => historyCommand(t, jobs, io, parsed));
+        })(),
+    );
+
+  program
+    .command('show')
+    .argument('<runId>', 'run id (the execution name)')
+    .description('one run: trigger, input, steps, durations and error')
+    .option('--json', 'machine-readable output')
+    .action(async (runId: string, opts: { json?: boolean }) =>
+      run(() => withTarget(global(), (t) => showCommand(t, io, { runId, json: opts.json })))(),
+    );
+
+  for (const paused of [true, false]) {
+    program
+      .command(paused ? 'pause' : 'resume')
+      .argument('<job>', 'job id')
+      .description(
+        paused ? 'pause a job: scheduled runs are recorded as SKIPPED (paused)' : 'resume a paused job',
+      )
+      .option('--reason <text>', 'why (recorded with the pause)')
+      .action(async (jobId: string, opts: { reason?: string }) =>
+        run(() =>
+          withTarget(global(), (t) =>
+            pauseCommand(t, jobs, io, { jobId, paused, by: userInfo().username, reason: opts.reason }),
+          ),
+        )(),
+      );
+  }
+
+  program
+    .command('schedule')
+    .description(
+      'simulate the schedules locally: every slot in [--from, --to] on a simulated clock, or in real time',
+    )
+    .requiredOption('--local', 'simulate locally (the only mode: on AWS the Scheduler fires the jobs)')
+    .option('--from <time>', 'simulated clock start (ISO time)')
+    .option('--to <time>', 'simulated clock end (ISO time)')
+    .option('--job <id...>', 'only these jobs')
+    .option('--deliver-twice', 'deliver every slot twice, to watch the deduplication')
+    .action(async (opts: { from?: string; to?: string; job?: string[]; deliverTwice?: boolean }) =>
+      run(async () => {
+        if (global().aws)
+          throw new CliError('schedule simulates locally; drop --aws (on AWS the Scheduler fires the jobs)');
+        if ((opts.from === undefined) !== (opts.to === undefined)) {
+          throw new CliError('Give both --from and --to for the simulated clock, or neither for real time');
+        }
+        const window =
+          opts.from !== undefined && opts.to !== undefined
+            ? { from: parseTime('--from', opts.from), to: parseTime('--to', opts.to) }
+            : undefined;
+        if (window && window.to <= window.from) throw new CliError('--to must be after --from');
+        for (const id of opts.job ?? []) {
+          if (!jobs.some((j) => j.id === id))
+            throw new CliError(`Unknown job "${id}". Known jobs: ${jobs.map((j) => j.id).join(', ')}`);
+        }
+        return withTarget(global(), (t) =>
+          scheduleCommand(t as LocalTarget, io, {
+            window,
+            jobIds: opts.job,
+            deliverTwice: opts.deliverTwice,
+          }),
+        );
+      })(),
+    );
+
+  program
+    .command('start')
+    .description(`run the main job (${MAIN_JOB_ID}) locally and print the run summary and its ledger record`)
+    .action(async () =>
+      run(async () => {
+        io.out(
+          `stepjobs local mode: embedded Step Functions engine + embedded DynamoDB (data in .stepjobs/). No AWS is called.\n`,
+        );
+        const code = await withTarget({ ...global(), aws: false }, (t) =>
+          runCommand(t, jobs, io, { jobId: MAIN_JOB_ID, input: {}, wait: true, showRecord: true }),
+        );
+        io.out(
+          `\nNext: npx stepjobs history ${MAIN_JOB_ID}   ·   npx stepjobs show <runId>   ·   npx stepjobs jobs`,
+        );
+        return code;
+      })(),
+    );
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the message (or the help / version, which exit 0).
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    return reportError(error);
+  }
+}
+
+/** Known failures print one line; anything else prints its name and message, and a stack only on request. */
+function reportError(error: unknown): number {
+  const err = error instanceof Error ? error : new Error(String(error));
+  const known = [
+    'CliError',
+    'UnknownJob',
+    'InvalidInput',
+    'TemplateError',
+    'JobDefinitionError',
+    'ConfigError',
+    'RunNotFound',
+  ];
+  if (known.includes(err.name)) {
+    process.stderr.write(`stepjobs: ${err.message}\n`);
+    return err instanceof CliError ? err.exitCode : ExitCode.USAGE;
+  }
+  process.stderr.write(`stepjobs: unexpected ${err.name}: ${err.message}\n`);
+  if (process.env.STEPJOBS_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+  else process.stderr.write('(set STEPJOBS_DEBUG=1 for the stack trace)\n');
+  return 70;
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,344 @@
+/**
+ * The embedded local runtime: the CDK-synthesized definitions run in-process by aws-local-stepfunctions,
+ * Lambda handlers called in-process with their own environment, DynamoDB served by dynalite. Nothing reaches
+ * AWS: every Task is overridden (see task-overrides.ts) and every other AWS endpoint points at a closed port.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { TaskHandler } from '../shared/handler';
+import { Ledger } from '../shared/ledger/ledger';
+import { STACK_OUTPUT } from '../shared/constants';
+import { createTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb';
+import { statusChangeEvent, ruleTargetsFor, type ExecutionStatus } from './status-events';
+import { buildOverrides, lambdaContext } from './task-overrides';
+import {
+  lambdaFunctions,
+  resolve,
+  schedules,
+  stateMachines,
+  tableInputs,
+  TemplateError,
+  type CfnTemplate,
+  type LocalFunction,
+  type LocalSchedule,
+} from './template';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** The engine's own event type, as `eventLogs` yields it. */
+export type EngineEvent = Awaited<ReturnType<ReturnType<StateMachine['run']>['eventLogs']['next']>>['value'];
+
+export interface LocalJob {
+  jobId: string;
+  stateMachineArn: string;
+  stateMachineLogicalId: string;
+  definition: Record<string, unknown>;
+  schedule?: LocalSchedule;
+}
+
+export interface ExecutionResult {
+  jobId: string;
+  runId: string;
+  executionArn: string;
+  status: ExecutionStatus;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  startedAt: string;
+  stoppedAt: string;
+}
+
+export interface StartOptions {
+  /** Execution name (= run id). @default a new `local-<time>-<random>` name */
+  name?: string;
+  /** Called with every engine event (state entered/exited/failed/retried/caught, map iterations). */
+  onEvent?: (event: NonNullable<EngineEvent>) => void;
+  /** Retry pauses in ms by state name (tests set 0). */
+  retryIntervalOverrides?: Record<string, number | number[]>;
+}
+
+export interface ExecutionHandle {
+  name: string;
+  executionArn: string;
+  abort(): void;
+  result: Promise<ExecutionResult>;
+}
+
+export interface LocalRuntimeOptions {
+  /** The synthesized stack template. */
+  template: CfnTemplate;
+  /** Directory for persistent DynamoDB data; `undefined` keeps everything in memory. */
+  dataDir?: string;
+  /** Powertools log level for handlers. @default 'WARN' */
+  logLevel?: string;
+}
+
+export class LocalRuntime {
+  readonly jobs: ReadonlyMap<string, LocalJob>;
+  readonly ledger: Ledger;
+  readonly tableName: string;
+  private readonly functions: LocalFunction[];
+  private readonly machines = new Map<string, StateMachine>();
+  private readonly handlers = new Map<string, TaskHandler<unknown>>();
+
+  private constructor(
+    readonly template: CfnTemplate,
+    private readonly dynamo: EmbeddedDynamoDb,
+  ) {
+    this.functions = lambdaFunctions(template);
+    this.jobs = discoverJobs(template);
+    this.tableName = ledgerTableName(template);
+    this.ledger = Ledger.fromClient(dynamo.client, this.tableName);
+  }
+
+  /** Start the embedded DynamoDB, create the template's tables and point the SDK at them. */
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const dynamo = await startEmbeddedDynamoDb({ path: options.dataDir });
+    try {
+      isolateFromAws(dynamo.endpoint, options.logLevel ?? 'WARN');
+      // Powertools singletons read these once from process.env; every function of the app shares them.
+      const shared = lambdaFunctions(options.template)[0]?.environment ?? {};
+      for (const name of ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE']) {
+        if (shared[name]) process.env[name] = shared[name];
+      }
+      await createTables(dynamo.client, tableInputs(options.template));
+      return new LocalRuntime(options.template, dynamo);
+    } catch (error) {
+      await dynamo.stop();
+      throw error;
+    }
+  }
+
+  get dynamoClient(): DynamoDBClient {
+    return this.dynamo.client;
+  }
+
+  job(jobId: string): LocalJob {
+    const job = this.jobs.get(jobId);
+    if (!job)
+      throw new TemplateError(`Unknown job "${jobId}". Known jobs: ${[...this.jobs.keys()].join(', ')}`);
+    return job;
+  }
+
+  /** Start an execution of a job's state machine, as StartExecution would. */
+  start(jobId: string, input: unknown, options: StartOptions = {}): ExecutionHandle {
+    const job = this.job(jobId);
+    const name = options.name ?? newExecutionName('local');
+    const executionArn = job.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+    const startedAt = new Date();
+    const runOptions: RunOptions = {
+      overrides: {
+        taskResourceLocalHandlers: buildOverrides(
+          job.definition,
+          this.functions,
+          (fn, payload) => this.invoke(fn, payload),
+          this.dynamo.client,
+        ),
+        retryIntervalOverrides: options.retryIntervalOverrides,
+      },
+      context: {
+        Execution: {
+          Id: executionArn,
+          Name: name,
+          StartTime: startedAt.toISOString(),
+          Input: input as never,
+          RoleArn: `arn:aws:iam::000000000000:role/${job.stateMachineLogicalId}Role`,
+        },
+        StateMachine: { Id: job.stateMachineArn, Name: job.stateMachineLogicalId },
+      },
+    };
+    const execution = this.machine(job).run(input as never, runOptions);
+    const pump = options.onEvent ? pumpEvents(execution.eventLogs, options.onEvent) : Promise.resolve();
+    const result = (async (): Promise<ExecutionResult> => {
+      let status: ExecutionStatus = 'SUCCEEDED';
+      let output: unknown;
+      let error: string | undefined;
+      let cause: string | undefined;
+      try {
+        output = await execution.result;
+      } catch (failure) {
+        ({ status, error, cause } = describeFailure(failure));
+      }
+      await pump;
+      const stoppedAt = new Date();
+      const base = {
+        jobId,
+        runId: name,
+        executionArn,
+        startedAt: startedAt.toISOString(),
+        stoppedAt: stoppedAt.toISOString(),
+      };
+      await this.emitStatusChange(job, {
+        executionArn,
+        stateMachineArn: job.stateMachineArn,
+        name,
+        status,
+        startDate: startedAt.getTime(),
+        stopDate: stoppedAt.getTime(),
+        input: JSON.stringify(input),
+        output: status === 'SUCCEEDED' ? JSON.stringify(output) : null,
+        error: error ?? null,
+        cause: cause ?? null,
+      });
+      return { ...base, status, output, error, cause };
+    })();
+    return { name, executionArn, abort: execution.abort, result };
+  }
+
+  /** Start and wait. */
+  async run(jobId: string, input: unknown, options: StartOptions = {}): Promise<ExecutionResult> {
+    return this.start(jobId, input, options).result;
+  }
+
+  /** Invoke one Lambda function in-process, as Lambda would, with the function's own environment. */
+  async invoke(fn: LocalFunction, payload: unknown): Promise<unknown> {
+    const handler = await this.loadHandler(fn);
+    return handler.forEnv(fn.environment)(payload, lambdaContext(fn));
+  }
+
+  /** The function whose handler is `entry` (e.g. `tasks/lifecycle/sweep.ts`). */
+  functionByEntry(entry: string): LocalFunction {
+    const fn = this.functions.find((f) => f.entry === entry);
+    if (!fn) throw new TemplateError(`No function in the template runs ${entry}`);
+    return fn;
+  }
+
+  async stop(): Promise<void> {
+    await this.dynamo.stop();
+  }
+
+  private machine(job: LocalJob): StateMachine {
+    let machine = this.machines.get(job.jobId);
+    if (!machine) {
+      machine = new StateMachine(job.definition as never, {
+        validationOptions: { checkArn: true, checkPaths: true },
+      });
+      this.machines.set(job.jobId, machine);
+    }
+    return machine;
+  }
+
+  private async loadHandler(fn: LocalFunction): Promise<TaskHandler<unknown>> {
+    const key = `${fn.entry}#${fn.handler}`;
+    const cached = this.handlers.get(key);
+    if (cached) return cached;
+    // require, not import(): the project is CommonJS, and tsx / ts-jest hook require for TypeScript files.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(path.join(REPO_ROOT, fn.entry)) as Record<string, unknown>;
+    const handler = mod[fn.handler] as TaskHandler<unknown> | undefined;
+    if (typeof handler !== 'function' || typeof handler.forEnv !== 'function') {
+      throw new TemplateError(
+        `${fn.entry} must export "${fn.handler}" built with lifecycleHandler or jobStep (shared/handler.ts)`,
+      );
+    }
+    this.handlers.set(key, handler);
+    return handler;
+  }
+
+  private async emitStatusChange(
+    job: LocalJob,
+    detail: Parameters<typeof statusChangeEvent>[0],
+  ): Promise<void> {
+    const event = statusChangeEvent(detail);
+    for (const logicalId of ruleTargetsFor(this.template, event)) {
+      const fn = this.functions.find((f) => f.logicalId === logicalId);
+      if (!fn)
+        throw new TemplateError(`Rule target ${logicalId} of job ${job.jobId} is not a local function`);
+      await this.invoke(fn, event);
+    }
+  }
+}
+
+/** `<prefix>-<yyyymmddThhmmss>-<8 hex>`: sortable, unique, within the 80-character execution name limit. */
+export function newExecutionName(prefix: string, at = new Date()): string {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${prefix}-${stamp}-${randomUUID().slice(0, 8)}`;
+}
+
+function describeFailure(failure: unknown): { status: ExecutionStatus; error?: string; cause?: string } {
+  const name = failure instanceof Error ? failure.constructor.name : '';
+  if (name === 'ExecutionAbortedError') return { status: 'ABORTED' };
+  if (name === 'ExecutionTimeoutError') return { status: 'TIMED_OUT', error: 'States.Timeout' };
+  const err = failure as {
+    name?: string;
+    message?: string;
+    cause?: { name?: string; message?: string; cause?: unknown };
+  };
+  const inner = err.cause;
+  if (inner && typeof inner === 'object') {
+    const innerCause = (inner as { cause?: unknown }).cause;
+    return {
+      status: 'FAILED',
+      error: inner.name,
+      cause: typeof innerCause === 'string' ? innerCause : inner.message,
+    };
+  }
+  return { status: 'FAILED', error: err.name, cause: err.message };
+}
+
+async function pumpEvents(
+  events: AsyncGenerator<NonNullable<EngineEvent>>,
+  onEvent: (event: NonNullable<EngineEvent>) => void,
+): Promise<void> {
+  for await (const event of events) onEvent(event);
+}
+
+/** Job id -> state machine, from the stack's `Jobs` output: the same discovery the CLI uses on AWS. */
+function discoverJobs(template: CfnTemplate): Map<string, LocalJob> {
+  const output = template.Outputs?.[STACK_OUTPUT.JOBS];
+  if (!output) throw new TemplateError(`The template has no ${STACK_OUTPUT.JOBS} output`);
+  const list = JSON.parse(String(resolve(template, output.Value))) as Array<{
+    id: string;
+    stateMachineArn: string;
+  }>;
+  const machines = stateMachines(template);
+  const scheduleList = schedules(template);
+  return new Map(
+    list.map((entry) => {
+      const machine = machines.find((m) => m.arn === entry.stateMachineArn);
+      if (!machine) throw new TemplateError(`Job ${entry.id}: no state machine ${entry.stateMachineArn}`);
+      return [
+        entry.id,
+        {
+          jobId: entry.id,
+          stateMachineArn: machine.arn,
+          stateMachineLogicalId: machine.logicalId,
+          definition: machine.definition,
+          schedule: scheduleList.find((s) => s.targetArn === machine.arn),
+        },
+      ];
+    }),
+  );
+}
+
+function ledgerTableName(template: CfnTemplate): string {
+  const output = template.Outputs?.[STACK_OUTPUT.TABLE_NAME];
+  if (!output) throw new TemplateError(`The template has no ${STACK_OUTPUT.TABLE_NAME} output`);
+  return String(resolve(template, output.Value));
+}
+
+/**
+ * Point the SDK at the embedded DynamoDB and every other service at a closed local port, with dummy
+ * credentials, so a local run can never reach (or be billed by) real AWS.
+ */
+function isolateFromAws(dynamoEndpoint: string, logLevel: string): void {
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_SESSION_TOKEN: 'local',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: logLevel,
+  });
+  delete process.env.AWS_PROFILE;
+}

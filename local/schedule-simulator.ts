@@ -1,0 +1,120 @@
+/**
+ * The schedule simulator: fires each job's schedule locally, with the exact input EventBridge Scheduler would
+ * send (the synthesized target input with its `<aws.scheduler.*>` context attributes substituted).
+ *
+ * Fire times come from shared/schedule-expression.ts (croner in the schedule's time zone, DST as Scheduler
+ * handles it). Two clocks: a simulated one that runs every slot in [from, to] in order as fast as the runs
+ * complete, and real time, which sleeps until each next slot.
+ */
+import { fireTimes } from '../shared/schedule-expression';
+import type { ExecutionResult, LocalJob, LocalRuntime, StartOptions } from './runtime';
+import { newExecutionName } from './runtime';
+
+export interface Slot {
+  jobId: string;
+  /** The slot time, as Scheduler formats `<aws.scheduler.scheduled-time>` (UTC, no milliseconds). */
+  scheduledTime: string;
+}
+
+export interface Delivery {
+  slot: Slot;
+  attempt: number;
+  result: ExecutionResult;
+}
+
+/** The input Scheduler sends for a slot: the target input template with its context attributes filled in. */
+export function schedulerInput(job: LocalJob, scheduledTime: string, attempt: number): unknown {
+  if (!job.schedule) throw new Error(`Job ${job.jobId} has no schedule`);
+  const filled = job.schedule.inputTemplate
+    .replaceAll('<aws.scheduler.scheduled-time>', scheduledTime)
+    .replaceAll('<aws.scheduler.schedule-arn>', job.schedule.arn)
+    .replaceAll('<aws.scheduler.attempt-number>', String(attempt))
+    .replaceAll('<aws.scheduler.execution-id>', newExecutionName('exec'));
+  return JSON.parse(filled);
+}
+
+export function formatScheduledTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Every slot of the selected jobs' enabled schedules in (from, to], in time order. */
+export function slotsBetween(jobs: readonly LocalJob[], from: Date, to: Date, max = 10_000): Slot[] {
+  const slots: Slot[] = [];
+  for (const job of jobs) {
+    if (!job.schedule?.enabled) continue;
+    for (const at of fireTimes(job.schedule.expression, job.schedule.timeZone, from, max, to)) {
+      slots.push({ jobId: job.jobId, scheduledTime: formatScheduledTime(at) });
+    }
+  }
+  return slots.sort(
+    (a, b) => a.scheduledTime.localeCompare(b.scheduledTime) || a.jobId.localeCompare(b.jobId),
+  );
+}
+
+export interface SimulateOptions {
+  jobs: readonly LocalJob[];
+  /** Deliver every slot twice, concurrently, as an at-least-once delivery may. */
+  deliverTwice?: boolean;
+  startOptions?: (slot: Slot, attempt: number) => StartOptions;
+  onDelivery?: (delivery: Delivery) => void;
+}
+
+async function deliver(runtime: LocalRuntime, slot: Slot, options: SimulateOptions): Promise<Delivery[]> {
+  const job = runtime.job(slot.jobId);
+  const attempts = options.deliverTwice ? [1, 2] : [1];
+  const deliveries = await Promise.all(
+    attempts.map(async (attempt) => {
+      const result = await runtime.run(slot.jobId, schedulerInput(job, slot.scheduledTime, attempt), {
+        name: newExecutionName(`sched-${attempt}`),
+        ...options.startOptions?.(slot, attempt),
+      });
+      return { slot, attempt, result };
+    }),
+  );
+  for (const delivery of deliveries) options.onDelivery?.(delivery);
+  return deliveries;
+}
+
+/** Simulated clock: run every slot in (from, to] in order, each as soon as the previous one completes. */
+export async function simulateWindow(
+  runtime: LocalRuntime,
+  from: Date,
+  to: Date,
+  options: SimulateOptions,
+): Promise<Delivery[]> {
+  const out: Delivery[] = [];
+  for (const slot of slotsBetween(options.jobs, from, to))
+    out.push(...(await deliver(runtime, slot, options)));
+  return out;
+}
+
+/** Real time: sleep until each next slot and deliver it, until `signal` aborts. */
+export async function simulateRealTime(
+  runtime: LocalRuntime,
+  options: SimulateOptions & { signal: AbortSignal; onWait?: (next: Slot) => void },
+): Promise<void> {
+  while (!options.signal.aborted) {
+    const now = new Date();
+    const next = slotsBetween(options.jobs, now, new Date(now.getTime() + 366 * 86_400_000), 1)[0];
+    if (!next) return;
+    options.onWait?.(next);
+    const wait = Date.parse(next.scheduledTime) - Date.now();
+    const slept = await sleep(Math.max(0, wait), options.signal);
+    if (!slept) return;
+    await deliver(runtime, next, options);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * Builds the CDK app: `stacks/app.ts` for the CLI, and tests and the local runtime to synthesize in-process.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { z } from 'zod';
+import { jobInputs as registeredJobInputs } from '../tasks/lifecycle/job-inputs';
+import { jobs as allJobs } from '../workflows';
+import type { JobDefinition } from '../workflows/job-definition';
+import { APP_CONFIG_CONTEXT_KEY, parseAppConfig, type AppConfig } from './app-config';
+import { REPO_ROOT } from './constructs/task-function';
+import { StepJobsStack } from './stepjobs-stack';
+
+export interface BuildAppOptions {
+  /**
+   * Context that wins over cdk.json and the CLI, e.g. `{ 'aws:cdk:bundling-stacks': [] }` to skip bundling, or
+   * a `stepjobs` object to replace the app config.
+   * @default none
+   */
+  readonly context?: Record<string, unknown>;
+  /** Where to write the cloud assembly. @default the CLI's output directory, or a temporary one */
+  readonly outdir?: string;
+  /** @default every job in workflows/index.ts */
+  readonly jobs?: readonly JobDefinition[];
+  /** @default the schemas in tasks/lifecycle/job-inputs.ts */
+  readonly jobInputs?: Readonly<Record<string, z.ZodType>>;
+  /** Run the cdk-nag AwsSolutions checks when the app is synthesized. @default true */
+  readonly nag?: boolean;
+}
+
+export interface BuiltApp {
+  readonly app: App;
+  readonly stack: StepJobsStack;
+  readonly config: AppConfig;
+}
+
+/** cdk.json's context. The CLI passes it in; an in-process synth has to read it itself. */
+function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: object;
+  };
+  return { ...cdkJson.context };
+}
+
+export function buildApp(options: BuildAppOptions = {}): BuiltApp {
+  const app = new App({ context: cdkJsonContext(), postCliContext: options.context, outdir: options.outdir });
+  // Read once, here; constructs get what they need as props.
+  const config = parseAppConfig(app.node.tryGetContext(APP_CONFIG_CONTEXT_KEY));
+  const stack = new StepJobsStack(app, config.stackName, {
+    description:
+      'stepjobs: scheduled operational jobs (Step Functions, EventBridge Scheduler, DynamoDB run ledger)',
+    config,
+    jobs: options.jobs ?? allJobs,
+    jobInputs: options.jobInputs ?? registeredJobInputs,
+  });
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, config };
+}

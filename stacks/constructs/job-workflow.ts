@@ -1,0 +1,278 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { Decision, LifecycleState, OverlapPolicy } from '../../shared/constants';
+import { JobSettings } from '../../shared/contracts';
+import {
+  DEFAULT_QUEUE_MAX_WAIT,
+  DEFAULT_RETENTION_DAYS,
+  JobDefinitionError,
+  type JobDefinition,
+  type StepBuilder,
+  type TaskOptions,
+} from '../../workflows/job-definition';
+import { acknowledgeWildcardResources, STAR_RESOURCE_FINDING } from '../nag';
+import type { LifecycleFunctions } from './lifecycle-functions';
+import { LIFECYCLE_TIMEOUT } from './lifecycle-functions';
+import { LAMBDA_TRANSIENT_RETRY, lockHeldRetry } from './retries';
+import { ScheduleTrigger } from './schedule-trigger';
+import { TaskFunction, type TaskFunctionDefaults } from './task-function';
+
+export interface JobWorkflowProps {
+  readonly definition: JobDefinition;
+  readonly lifecycle: LifecycleFunctions;
+  readonly defaults: TaskFunctionDefaults;
+  /** Prefix of the state machine's log group name, e.g. the stack name. */
+  readonly namePrefix: string;
+}
+
+/** The lease outlives the state machine timeout by this much, so an expired lease belongs to a finished run. */
+export const LEASE_MARGIN = Duration.minutes(15);
+/** Default Lambda and task timeout of a job step. */
+export const DEFAULT_TASK_TIMEOUT = Duration.minutes(1);
+
+const STATES_ERROR_PATH = '$.error';
+const DEFAULT_STEP_DATA = { 'input.$': '$.input', 'results.$': '$.results' };
+/** State ids become JSONPath members (`$.results.<id>`) and construct ids, so keep them plain. */
+const TASK_ID = /^[A-Z][A-Za-z0-9]{0,79}$/;
+
+/**
+ * One job: a Standard state machine (JSONPath only) that wraps the job's steps in the run lifecycle, its log
+ * group, its task functions and its schedule.
+ *
+ * ```
+ * StartRun ─► Decide ─ RUN ───► <job steps> ─► FinishRun ─► Done
+ *               ├───── REJECT ► Rejected (Fail)
+ *               └───── else ──► Skipped (Succeed)
+ * any top-level job step ─ Catch States.ALL ─► FailRun ─► Failed (Fail)
+ * ```
+ *
+ * A successful run adds exactly four transitions (StartRun, Decide, FinishRun, Done); steps record themselves
+ * in the ledger from inside their handler. StartRun has no Catch: if it fails, the execution fails and the
+ * reconciler records the run.
+ *
+ * The construct is the job's {@link StepBuilder}: `definition.steps(this)` builds the job's chain with it, and
+ * synth fails when a top-level step that can fail is not caught into FailRun.
+ */
+export class JobWorkflow extends Construct implements StepBuilder {
+  readonly stateMachine: sfn.IStateMachine;
+  readonly schedule: scheduler.ISchedule;
+  readonly definition: JobDefinition;
+  readonly ledgerTable: ITable;
+  /** Pass it into Map items as `{ 'run.$': '$.run', 'itemIndex.$': '$$.Map.Item.Index', ... }` (itemSelector). */
+  readonly runPath = '$.run';
+
+  private readonly defaults: TaskFunctionDefaults;
+  private readonly functions: Construct;
+  private readonly failRun: sfn.TaskStateBase;
+  private readonly caught = new Set<sfn.State>();
+  private readonly invoked = new Set<lambda.IFunction>();
+
+  constructor(scope: Construct, id: string, props: JobWorkflowProps) {
+    super(scope, id);
+    const { definition, lifecycle } = props;
+    this.definition = definition;
+    this.defaults = props.defaults;
+    this.ledgerTable = props.defaults.ledgerTable;
+    this.functions = new Construct(this, 'Functions');
+
+    const failed = this.failWithError(LifecycleState.FAILED);
+    this.failRun = this.invoke(LifecycleState.FAIL_RUN, lifecycle.failRun, {
+      payload: { 'run.$': '$.run', 'error.$': STATES_ERROR_PATH },
+      resultPath: sfn.JsonPath.DISCARD,
+      timeout: LIFECYCLE_TIMEOUT,
+    });
+    this.failRun.next(failed);
+
+    const startRun = this.startRun(lifecycle.startRun);
+    const steps = definition.steps(this);
+    this.assertStepsCaught(steps);
+    const finishRun = this.invoke(LifecycleState.FINISH_RUN, lifecycle.finishRun, {
+      payload: { 'run.$': '$.run', 'results.$': '$.results' },
+      resultPath: '$.summary',
+      timeout: LIFECYCLE_TIMEOUT,
+    });
+    const decide = new sfn.Choice(this, LifecycleState.DECIDE)
+      .when(
+        sfn.Condition.stringEquals('$.decision', Decision.RUN),
+        sfn.Chain.start(steps).next(finishRun).next(new sfn.Succeed(this, LifecycleState.DONE)),
+      )
+      .when(
+        sfn.Condition.stringEquals('$.decision', Decision.REJECT),
+        this.failWithError(LifecycleState.REJECTED),
+      )
+      .otherwise(new sfn.Succeed(this, LifecycleState.SKIPPED));
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      // Under /aws/vendedlogs/ so that log delivery does not grow the account's CloudWatch Logs resource policy.
+      logGroupName: `/aws/vendedlogs/states/${props.namePrefix}-${definition.id}`,
+      retention: props.defaults.logRetention,
+      // The ledger is the durable run history; a retained group with a fixed name would block re-creating the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(sfn.Chain.start(startRun).next(decide)),
+      timeout: definition.timeout,
+      comment: definition.description,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    acknowledgeWildcardResources(
+      stateMachine,
+      [...this.invoked].flatMap((fn) => fn.resourceArnsForGrantInvoke),
+      'LambdaInvoke grants each invoked function and its qualified versions (`<arn>:*`); every wildcard is bounded to one function of this job.',
+    );
+    Validations.of(stateMachine).acknowledge({
+      id: STAR_RESOURCE_FINDING,
+      reason:
+        'X-Ray tracing (xray:PutTraceSegments etc.) and CloudWatch Logs delivery (logs:CreateLogDelivery etc.) support no resource-level permissions.',
+    });
+    this.stateMachine = stateMachine;
+
+    this.schedule = new ScheduleTrigger(this, 'Trigger', {
+      jobId: definition.id,
+      description: definition.description,
+      schedule: definition.schedule,
+      stateMachine,
+    }).schedule;
+  }
+
+  get scope(): Construct {
+    return this;
+  }
+
+  /** The job's settings as StartRun receives them. */
+  get settings(): JobSettings {
+    const { definition } = this;
+    const overlap = definition.overlap ?? OverlapPolicy.SKIP;
+    return JobSettings.parse({
+      id: definition.id,
+      overlap,
+      leaseSeconds: definition.timeout.toSeconds() + LEASE_MARGIN.toSeconds(),
+      retentionDays: definition.retentionDays ?? DEFAULT_RETENTION_DAYS,
+      destructive: definition.destructive ?? false,
+      queueMaxWaitSeconds: overlap === OverlapPolicy.QUEUE ? this.queueMaxWait.toSeconds() : 0,
+    });
+  }
+
+  task(id: string, options: TaskOptions): sfn.TaskStateBase {
+    const jobId = this.definition.id;
+    if (!TASK_ID.test(id)) {
+      throw new JobDefinitionError(
+        jobId,
+        `task "${id}"`,
+        'must be PascalCase letters and digits (it names the state and $.results.<id>)',
+      );
+    }
+    if ((Object.values(LifecycleState) as string[]).includes(id)) {
+      throw new JobDefinitionError(jobId, `task "${id}"`, 'uses the name of a lifecycle state');
+    }
+    const timeout = options.timeout ?? DEFAULT_TASK_TIMEOUT;
+    const fn = new TaskFunction(this.functions, id, {
+      defaults: this.defaults,
+      entry: options.entry,
+      timeout,
+      memorySize: options.memorySize,
+      environment: options.environment,
+      description: `${jobId} ${id}: ${options.entry}`,
+    }).fn;
+    options.grant?.(fn);
+    const step: Record<string, unknown> = { name: id };
+    if (options.inMap) step['itemIndex.$'] = '$.itemIndex';
+    const state = this.invoke(id, fn, {
+      payload: { 'run.$': this.runPath, step, data: options.data ?? DEFAULT_STEP_DATA },
+      resultPath: options.resultPath ?? `$.results.${id}`,
+      timeout,
+    });
+    for (const retry of options.retry ?? []) state.addRetry(retry);
+    return options.inMap ? state : this.catchFailures(state);
+  }
+
+  catchFailures<T extends sfn.Map | sfn.Parallel | sfn.TaskStateBase>(state: T): T {
+    state.addCatch(this.failRun, { errors: [sfn.Errors.ALL], resultPath: STATES_ERROR_PATH });
+    this.caught.add(state);
+    return state;
+  }
+
+  private get queueMaxWait(): Duration {
+    return this.definition.queueMaxWait ?? DEFAULT_QUEUE_MAX_WAIT;
+  }
+
+  /** A Fail state that ends the execution with the error at `$.error` (a Catch's, or StartRun's REJECT). */
+  private failWithError(id: string): sfn.Fail {
+    return new sfn.Fail(this, id, {
+      errorPath: `${STATES_ERROR_PATH}.Error`,
+      causePath: `${STATES_ERROR_PATH}.Cause`,
+    });
+  }
+
+  private startRun(fn: lambda.IFunction): sfn.TaskStateBase {
+    const { definition } = this;
+    const settings = this.settings;
+    if (
+      settings.overlap === OverlapPolicy.QUEUE &&
+      this.queueMaxWait.toSeconds() >= definition.timeout.toSeconds()
+    ) {
+      throw new JobDefinitionError(definition.id, 'queueMaxWait', 'must be shorter than timeout');
+    }
+    const state = this.invoke(LifecycleState.START_RUN, fn, {
+      payload: {
+        'executionInput.$': '$',
+        execution: {
+          'id.$': '$$.Execution.Id',
+          'name.$': '$$.Execution.Name',
+          'startTime.$': '$$.Execution.StartTime',
+        },
+        job: settings,
+      },
+      // The StartRunResult replaces the raw input: { decision, run, input, results, error?, reason? }. That is
+      // the default with no ResultPath at all; an explicit "ResultPath": "$" means the same on AWS, but the
+      // local engine writes the result under a "$" key instead.
+      resultPath: undefined,
+      timeout: LIFECYCLE_TIMEOUT,
+    });
+    if (settings.overlap === OverlapPolicy.QUEUE) state.addRetry(lockHeldRetry(this.queueMaxWait));
+    return state;
+  }
+
+  private invoke(
+    id: string,
+    fn: lambda.IFunction,
+    options: { payload: Record<string, unknown>; resultPath: string | undefined; timeout: Duration },
+  ): tasks.LambdaInvoke {
+    const state = new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(options.payload),
+      payloadResponseOnly: true,
+      // Our own retry below, so the list is explicit and includes throttling.
+      retryOnServiceExceptions: false,
+      resultPath: options.resultPath,
+      taskTimeout: sfn.Timeout.duration(options.timeout),
+    });
+    state.addRetry(LAMBDA_TRANSIENT_RETRY);
+    this.invoked.add(fn);
+    return state;
+  }
+
+  /** Every top-level state of the job that can fail must lead to FailRun, or the run would never be recorded. */
+  private assertStepsCaught(steps: sfn.IChainable): void {
+    for (const state of sfn.State.findReachableStates(steps.startState, { includeErrorHandlers: true })) {
+      if (state === this.failRun) continue;
+      const canFail =
+        state instanceof sfn.TaskStateBase || state instanceof sfn.MapBase || state instanceof sfn.Parallel;
+      if (canFail && !this.caught.has(state)) {
+        throw new JobDefinitionError(
+          this.definition.id,
+          `step "${state.stateId}"`,
+          'has no catch to FailRun: build tasks with builder.task(...) and wrap Map/Parallel states in builder.catchFailures(...)',
+        );
+      }
+    }
+  }
+}

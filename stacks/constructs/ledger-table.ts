@@ -1,0 +1,46 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../shared/ledger/keys';
+
+export interface LedgerTableProps {
+  /** Refuse DeleteTable (CloudFormation's included) until the flag is turned off. */
+  readonly deletionProtection: boolean;
+}
+
+/**
+ * The one DynamoDB table of the run ledger: job state, runs, steps, actions and slots. Keys and indexes come
+ * from shared/ledger/keys.ts, the one place the runtime builds them. Run history is the point of the ledger,
+ * so the table is retained when the stack goes, and has point-in-time recovery.
+ *
+ * A plain `AWS::DynamoDB::Table` (not a global table): local mode creates it in dynalite from the template.
+ */
+export class LedgerTable extends Construct {
+  readonly table: dynamodb.ITable;
+
+  constructor(scope: Construct, id: string, props: LedgerTableProps) {
+    super(scope, id);
+    const string = dynamodb.AttributeType.STRING;
+    const table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE_KEYS.pk, type: string },
+      sortKey: { name: TABLE_KEYS.sk, type: string },
+      // Jobs write a few items per run and sit idle in between: on-demand costs nothing while idle.
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TABLE_KEYS.ttl,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: props.deletionProtection,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const gsi of [TABLE_KEYS.gsi1, TABLE_KEYS.gsi2]) {
+      table.addGlobalSecondaryIndex({
+        indexName: gsi.name,
+        partitionKey: { name: gsi.pk, type: string },
+        sortKey: { name: gsi.sk, type: string },
+        // Run listings and audit queries read whole run items from the index, without a second read each.
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    this.table = table;
+  }
+}

@@ -1,0 +1,117 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV, type JobMachine } from '../../shared/config';
+import { acknowledgeGrantWildcards } from '../nag';
+import { TaskFunction, type TaskFunctionDefaults } from './task-function';
+
+/** One job's state machine, as the reconciler and the sweep need to know it. */
+export interface ReconciledMachine {
+  readonly jobId: string;
+  readonly stateMachine: sfn.IStateMachine;
+  /** The state machine's TimeoutSeconds: a RUNNING run older than this has certainly ended. */
+  readonly timeout: Duration;
+  /** How long the job keeps run records; the reconciler records runs StartRun never did. */
+  readonly retentionDays: number;
+}
+
+export interface ReconcilerProps {
+  readonly defaults: TaskFunctionDefaults;
+  readonly machines: readonly ReconciledMachine[];
+  /** How often the sweep runs. @default Duration.minutes(15) */
+  readonly sweepInterval?: Duration;
+}
+
+/** Execution statuses that end a run without FinishRun or FailRun having recorded it. */
+export const UNRECORDED_END_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
+
+/**
+ * Records the runs the state machine itself could not: executions that were aborted, timed out, or failed
+ * outside the job steps' catch (StartRun or FailRun failing, `States.Runtime`).
+ *
+ * - The reconciler reacts to "Execution Status Change" events of our state machines.
+ * - Those events are best effort, so a sweep also runs periodically and asks Step Functions about runs the
+ *   ledger still shows as RUNNING.
+ */
+export class Reconciler extends Construct {
+  readonly reconcileFunction: TaskFunction;
+  readonly sweepFunction: TaskFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+
+  constructor(scope: Construct, id: string, props: ReconcilerProps) {
+    super(scope, id);
+    const machines: JobMachine[] = props.machines.map((m) => ({
+      jobId: m.jobId,
+      stateMachineArn: m.stateMachine.stateMachineArn,
+      timeoutSeconds: m.timeout.toSeconds(),
+      retentionDays: m.retentionDays,
+    }));
+    const environment = { [ENV.STATE_MACHINES]: Stack.of(this).toJsonString(machines) };
+
+    this.reconcileFunction = new TaskFunction(this, 'Reconcile', {
+      defaults: props.defaults,
+      entry: 'tasks/lifecycle/reconcile.ts',
+      timeout: Duration.seconds(30),
+      environment,
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the reconciler rule target; the sweep records the same runs anyway, so nothing needs a DLQ behind it.',
+    });
+    new events.Rule(this, 'ExecutionEnded', {
+      description: 'Runs of stepjobs state machines that ended without FinishRun or FailRun',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: [...UNRECORDED_END_STATUSES],
+          stateMachineArn: props.machines.map((m) => m.stateMachine.stateMachineArn),
+        },
+      },
+      targets: [
+        new eventsTargets.LambdaFunction(this.reconcileFunction.fn, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    this.sweepFunction = new TaskFunction(this, 'Sweep', {
+      defaults: props.defaults,
+      entry: 'tasks/lifecycle/sweep.ts',
+      // It may describe many executions, one call each.
+      timeout: Duration.minutes(5),
+      environment,
+    });
+    for (const machine of props.machines) {
+      acknowledgeGrantWildcards(
+        machine.stateMachine.grantExecution(this.sweepFunction.fn, 'states:DescribeExecution'),
+        this.sweepFunction.role,
+        `The sweep describes executions of the ${machine.jobId} state machine; the wildcard is the execution name of that one machine.`,
+      );
+    }
+    // An EventBridge rule rather than a Scheduler schedule: it invokes through the function's resource policy,
+    // so no role (and no IAM wildcard for qualified versions) is needed.
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'Records stepjobs runs whose end no event reported',
+      schedule: events.Schedule.rate(props.sweepInterval ?? Duration.minutes(15)),
+      targets: [
+        new eventsTargets.LambdaFunction(this.sweepFunction.fn, {
+          // A missed sweep needs no replay: the next one covers the same runs.
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(10),
+        }),
+      ],
+    });
+  }
+}

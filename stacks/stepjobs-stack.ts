@@ -1,0 +1,60 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { z } from 'zod';
+import { validateJobs, type JobDefinition } from '../workflows/job-definition';
+import type { AppConfig } from './app-config';
+import { JobWorkflow } from './constructs/job-workflow';
+import { LedgerTable } from './constructs/ledger-table';
+import { LifecycleFunctions } from './constructs/lifecycle-functions';
+import { Reconciler } from './constructs/reconciler';
+import type { TaskFunctionDefaults } from './constructs/task-function';
+import { addDiscoveryOutputs, pascalCase } from './outputs';
+
+export interface StepJobsStackProps extends StackProps {
+  readonly config: AppConfig;
+  readonly jobs: readonly JobDefinition[];
+  /** The input schema registered for each job id (tasks/lifecycle/job-inputs.ts). */
+  readonly jobInputs: Readonly<Record<string, z.ZodType>>;
+}
+
+/**
+ * The whole app in one stack: the ledger, the shared lifecycle functions, one workflow per job, and the
+ * reconciler. It only composes constructs.
+ */
+export class StepJobsStack extends Stack {
+  constructor(scope: Construct, id: string, props: StepJobsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    // Before anything is built, so a bad definition stops synth with a message naming the job and field.
+    validateJobs(props.jobs, props.jobInputs);
+
+    const ledger = new LedgerTable(this, 'Ledger', { deletionProtection: config.tableDeletionProtection });
+    const defaults: TaskFunctionDefaults = {
+      serviceName: config.serviceName,
+      metricsNamespace: config.metricsNamespace,
+      logLevel: config.logLevel,
+      logRetention: config.logRetention,
+      ledgerTable: ledger.table,
+    };
+    const lifecycle = new LifecycleFunctions(this, 'Lifecycle', { defaults });
+    const workflows = props.jobs.map(
+      (definition) =>
+        new JobWorkflow(this, `${pascalCase(definition.id)}Job`, {
+          definition,
+          lifecycle,
+          defaults,
+          namePrefix: this.stackName,
+        }),
+    );
+    new Reconciler(this, 'Reconciler', {
+      defaults,
+      machines: workflows.map((w) => ({
+        jobId: w.definition.id,
+        stateMachine: w.stateMachine,
+        timeout: w.definition.timeout,
+        retentionDays: w.settings.retentionDays,
+      })),
+    });
+    addDiscoveryOutputs(this, ledger.table, workflows);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The heartbeat job's only step. It proves the whole path works (schedule, lifecycle, ledger, logs, metrics)
+ * and measures how late the Scheduler delivered: the lag from the scheduled time to the execution start.
+ */
+import { z } from 'zod';
+import { TriggerType, type RunStatus } from '../../shared/constants';
+import { jobStep, type StepContext } from '../../shared/handler';
+import { logger, metrics, MetricUnit } from '../../shared/powertools';
+import { HeartbeatInput } from './input';
+
+/** The step's `data`: the run's validated input and the results so far (the workflow's default data). */
+export const HeartbeatStepData = z.object({
+  input: HeartbeatInput,
+  results: z.record(z.string(), z.unknown()),
+});
+export type HeartbeatStepData = z.infer<typeof HeartbeatStepData>;
+
+export interface HeartbeatOutput {
+  message: string;
+  triggerType: TriggerType;
+  /** Milliseconds from the scheduled time to the execution start; null for runs that were not scheduled. */
+  lagMs: number | null;
+  /** The job's run before this one, of any status; null for the first. */
+  previousRun: { runId: string; status: RunStatus; startedAt: string; endedAt: string | null } | null;
+  at: string;
+}
+
+/** How many recent runs to read to find the one before this run (this run is usually the newest). */
+const RECENT_RUNS = 5;
+
+export async function heartbeat(data: HeartbeatStepData, ctx: StepContext): Promise<HeartbeatOutput> {
+  const { run } = ctx;
+  const recent = await ctx.ledger.runs.listByJob(run.jobId, { limit: RECENT_RUNS });
+  const previous = recent.items.find((item) => item.runId !== run.runId);
+  const scheduledTime = run.trigger.type === TriggerType.SCHEDULE ? run.trigger.scheduledTime : undefined;
+  const lagMs = scheduledTime ? Date.parse(run.startedAt) - Date.parse(scheduledTime) : null;
+  const output: HeartbeatOutput = {
+    message: data.input.message,
+    triggerType: run.trigger.type,
+    lagMs,
+    previousRun: previous
+      ? {
+          runId: previous.runId,
+          status: previous.status,
+          startedAt: previous.startedAt,
+          endedAt: previous.endedAt ?? null,
+        }
+      : null,
+    at: ctx.now().toISOString(),
+  };
+  logger.info('heartbeat', { ...output });
+  metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
+  if (lagMs !== null) metrics.addMetric('HeartbeatLagMs', MetricUnit.Milliseconds, lagMs);
+  return output;
+}
+
+export const handler = jobStep(HeartbeatStepData, heartbeat);

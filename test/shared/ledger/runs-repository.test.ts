@@ -1,0 +1,310 @@
+import '../../helpers/quiet';
+import { RunStatus, StepStatus } from '../../../shared/constants';
+import { RunAlreadyExists, RunAlreadyFinal, RunNotFound } from '../../../shared/errors';
+import type { RunRecord } from '../../../shared/ledger/items';
+import type { Ledger } from '../../../shared/ledger/ledger';
+import { runningRecord } from '../../helpers/builders';
+import { MINUTE } from '../../helpers/clock';
+import { useEmbeddedLedger } from '../../helpers/ledger';
+
+const db = useEmbeddedLedger();
+const T0 = '2026-11-30T10:00:00.000Z';
+
+/** `count` runs of `jobId`, one minute apart from `from`, with ids `<prefix>-00`, `-01`, ... (oldest first). */
+async function createRuns(
+  ledger: Ledger,
+  count: number,
+  options: {
+    jobId?: string;
+    from?: string;
+    prefix?: string;
+    status?: (i: number) => RunRecord['status'];
+  } = {},
+): Promise<RunRecord[]> {
+  const from = Date.parse(options.from ?? T0);
+  const runs: RunRecord[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const run = runningRecord({
+      runId: `${options.prefix ?? 'run'}-${String(i).padStart(2, '0')}`,
+      jobId: options.jobId ?? 'heartbeat',
+      startedAt: new Date(from + i * MINUTE).toISOString(),
+      status: options.status?.(i) ?? RunStatus.RUNNING,
+    });
+    await ledger.runs.create(run);
+    runs.push(run);
+  }
+  return runs;
+}
+
+const ids = (runs: readonly RunRecord[]) => runs.map((run) => run.runId);
+
+describe('RunsRepository', () => {
+  describe('create, get and find', () => {
+    it('stores the run and returns it without key attributes', async () => {
+      const ledger = await db.fresh();
+      const run = runningRecord({
+        runId: 'run-1',
+        input: { message: 'hi' },
+        trigger: { type: 'cli', principal: 'me' },
+      });
+      await ledger.runs.create(run);
+      const stored = await ledger.runs.get('run-1');
+      expect(stored).toEqual(run);
+      expect(stored).not.toHaveProperty('pk');
+      expect(stored).not.toHaveProperty('gsi1pk');
+    });
+
+    it('refuses a second run with the same id', async () => {
+      const ledger = await db.fresh();
+      await ledger.runs.create(runningRecord({ runId: 'run-1' }));
+      const again = ledger.runs.create(runningRecord({ runId: 'run-1', jobId: 'other' }));
+      await expect(again).rejects.toBeInstanceOf(RunAlreadyExists);
+      expect((await ledger.runs.get('run-1')).jobId).toBe('heartbeat');
+    });
+
+    it('get throws RunNotFound, find answers undefined', async () => {
+      const ledger = await db.fresh();
+      await expect(ledger.runs.get('nope')).rejects.toBeInstanceOf(RunNotFound);
+      await expect(ledger.runs.find('nope')).resolves.toBeUndefined();
+    });
+  });
+
+  describe('finalize', () => {
+    it('moves a RUNNING run to its final status with end, duration, output and error', async () => {
+      const ledger = await db.fresh();
+      await ledger.runs.create(runningRecord({ runId: 'run-1', startedAt: T0 }));
+      const final = await ledger.runs.finalize(
+        { runId: 'run-1', startedAt: T0 },
+        {
+          status: RunStatus.FAILED,
+          endedAt: '2026-11-30T10:00:02.500Z',
+          output: '{"a":1}',
+          error: { name: 'Boom', cause: 'it broke' },
+          finalizedBy: 'reconciler',
+        },
+      );
+      expect(final).toMatchObject({
+        status: RunStatus.FAILED,
+        endedAt: '2026-11-30T10:00:02.500Z',
+        durationMs: 2_500,
+        output: '{"a":1}',
+        error: { name: 'Boom', cause: 'it broke' },
+        finalizedBy: 'reconciler',
+      });
+      expect(await ledger.runs.get('run-1')).toEqual(final);
+    });
+
+    it('refuses to finalize twice and keeps the first outcome', async () => {
+      const ledger = await db.fresh();
+      await ledger.runs.create(runningRecord({ runId: 'run-1', startedAt: T0 }));
+      await ledger.runs.finalize(
+        { runId: 'run-1', startedAt: T0 },
+        { status: RunStatus.SUCCEEDED, endedAt: T0 },
+      );
+      const second = ledger.runs.finalize(
+        { runId: 'run-1', startedAt: T0 },
+        { status: RunStatus.ABORTED, endedAt: T0 },
+      );
+      await expect(second).rejects.toBeInstanceOf(RunAlreadyFinal);
+      await expect(second).rejects.toMatchObject({ status: RunStatus.SUCCEEDED });
+      expect((await ledger.runs.get('run-1')).status).toBe(RunStatus.SUCCEEDED);
+    });
+
+    it('throws RunNotFound for a run that was never recorded', async () => {
+      const ledger = await db.fresh();
+      const missing = ledger.runs.finalize(
+        { runId: 'ghost', startedAt: T0 },
+        { status: RunStatus.FAILED, endedAt: T0 },
+      );
+      await expect(missing).rejects.toBeInstanceOf(RunNotFound);
+    });
+  });
+
+  describe('listByJob', () => {
+    it('pages through a job’s runs newest first, with a cursor until the last page', async () => {
+      const ledger = await db.fresh();
+      const runs = await createRuns(ledger, 25);
+      await createRuns(ledger, 3, { jobId: 'other', prefix: 'other' });
+      const newestFirst = ids(runs).reverse();
+
+      const first = await ledger.runs.listByJob('heartbeat', { limit: 10 });
+      const second = await ledger.runs.listByJob('heartbeat', { limit: 10, cursor: first.cursor });
+      const third = await ledger.runs.listByJob('heartbeat', { limit: 10, cursor: second.cursor });
+
+      expect(ids(first.items)).toEqual(newestFirst.slice(0, 10));
+      expect(ids(second.items)).toEqual(newestFirst.slice(10, 20));
+      expect(ids(third.items)).toEqual(newestFirst.slice(20));
+      expect(first.cursor).toEqual(expect.any(String));
+      expect(second.cursor).toEqual(expect.any(String));
+      expect(third.cursor).toBeUndefined();
+    });
+
+    it('filters by start time (since inclusive, until exclusive)', async () => {
+      const ledger = await db.fresh();
+      await createRuns(ledger, 10);
+      const since = new Date(Date.parse(T0) + 5 * MINUTE).toISOString();
+      const until = new Date(Date.parse(T0) + 8 * MINUTE).toISOString();
+      expect(ids((await ledger.runs.listByJob('heartbeat', { since })).items)).toEqual([
+        'run-09',
+        'run-08',
+        'run-07',
+        'run-06',
+        'run-05',
+      ]);
+      expect(ids((await ledger.runs.listByJob('heartbeat', { since, until })).items)).toEqual([
+        'run-07',
+        'run-06',
+        'run-05',
+      ]);
+      expect(ids((await ledger.runs.listByJob('heartbeat', { until, limit: 2 })).items)).toEqual([
+        'run-07',
+        'run-06',
+      ]);
+    });
+
+    it('filters by status and still fills a page when matches are sparse', async () => {
+      const ledger = await db.fresh();
+      // Every fifth run failed: 00, 05, 10, 15, 20, 25.
+      await createRuns(ledger, 30, { status: (i) => (i % 5 === 0 ? RunStatus.FAILED : RunStatus.SUCCEEDED) });
+      const first = await ledger.runs.listByJob('heartbeat', { status: RunStatus.FAILED, limit: 4 });
+      expect(ids(first.items)).toEqual(['run-25', 'run-20', 'run-15', 'run-10']);
+      const rest = await ledger.runs.listByJob('heartbeat', {
+        status: RunStatus.FAILED,
+        limit: 4,
+        cursor: first.cursor,
+      });
+      expect(ids(rest.items)).toEqual(['run-05', 'run-00']);
+      expect(rest.cursor).toBeUndefined();
+    });
+  });
+
+  describe('listInWindow', () => {
+    it('walks the day buckets of every job newest first, by status, across pages', async () => {
+      const ledger = await db.fresh();
+      // Three days, four runs a day, two jobs; the second run of each day failed.
+      for (const [d, day] of ['2026-11-28', '2026-11-29', '2026-11-30'].entries()) {
+        await createRuns(ledger, 4, {
+          jobId: d % 2 === 0 ? 'heartbeat' : 'cleanup',
+          from: `${day}T08:00:00.000Z`,
+          prefix: day,
+          status: (i) => (i === 1 ? RunStatus.FAILED : RunStatus.SUCCEEDED),
+        });
+      }
+      await createRuns(ledger, 2, { from: '2026-11-27T23:00:00.000Z', prefix: 'before' });
+      const window = { since: '2026-11-28T00:00:00.000Z', until: '2026-11-30T23:59:59.999Z' };
+
+      const all: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await ledger.runs.listInWindow({ ...window, limit: 5, cursor });
+        all.push(...ids(page.items));
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor && pages < 10);
+      const expected = ['2026-11-30', '2026-11-29', '2026-11-28'].flatMap((day) =>
+        ['03', '02', '01', '00'].map((i) => `${day}-${i}`),
+      );
+      expect(all).toEqual(expected);
+      expect(pages).toBe(3);
+
+      const failed = await ledger.runs.listInWindow({ ...window, status: RunStatus.FAILED });
+      expect(ids(failed.items)).toEqual(['2026-11-30-01', '2026-11-29-01', '2026-11-28-01']);
+      expect(new Set(failed.items.map((run) => run.jobId))).toEqual(new Set(['heartbeat', 'cleanup']));
+    });
+  });
+
+  describe('steps', () => {
+    it('counts attempts, keeps failed attempts and ends SUCCEEDED after a retry', async () => {
+      const ledger = await db.fresh();
+      const attempt1 = await ledger.runs.startStep(
+        'run-1',
+        'Fetch',
+        undefined,
+        '2026-11-30T10:00:01.000Z',
+        1,
+      );
+      await ledger.runs.endStep('run-1', 'Fetch', undefined, {
+        status: StepStatus.FAILED,
+        endedAt: '2026-11-30T10:00:02.000Z',
+        durationMs: 1_000,
+        attempt: attempt1,
+        error: { name: 'TransientError', cause: 'throttled' },
+      });
+      const attempt2 = await ledger.runs.startStep(
+        'run-1',
+        'Fetch',
+        undefined,
+        '2026-11-30T10:00:05.000Z',
+        1,
+      );
+      await ledger.runs.endStep('run-1', 'Fetch', undefined, {
+        status: StepStatus.SUCCEEDED,
+        endedAt: '2026-11-30T10:00:05.250Z',
+        durationMs: 250,
+        attempt: attempt2,
+      });
+      expect([attempt1, attempt2]).toEqual([1, 2]);
+
+      await ledger.runs.create(runningRecord({ runId: 'run-1' }));
+      const { steps } = await ledger.runs.detail('run-1');
+      expect(steps).toHaveLength(1);
+      expect(steps[0]).toMatchObject({
+        name: 'Fetch',
+        status: StepStatus.SUCCEEDED,
+        attempts: 2,
+        startedAt: '2026-11-30T10:00:01.000Z',
+        lastStartedAt: '2026-11-30T10:00:05.000Z',
+        endedAt: '2026-11-30T10:00:05.250Z',
+        durationMs: 250,
+        failures: [
+          {
+            attempt: 1,
+            at: '2026-11-30T10:00:02.000Z',
+            error: { name: 'TransientError', cause: 'throttled' },
+          },
+        ],
+      });
+      expect(steps[0]).not.toHaveProperty('error');
+    });
+
+    it('detail() lists steps in start order, Map items by index, with the run’s actions', async () => {
+      const ledger = await db.fresh();
+      await ledger.runs.create(runningRecord({ runId: 'run-1' }));
+      await ledger.runs.startStep('run-1', 'Zeta', undefined, '2026-11-30T10:00:01.000Z', 1);
+      await ledger.runs.startStep('run-1', 'Alpha', undefined, '2026-11-30T10:00:02.000Z', 1);
+      for (const index of [2, 0, 1]) {
+        await ledger.runs.startStep('run-1', 'Item', index, '2026-11-30T10:00:03.000Z', 1);
+      }
+      await ledger.actions.record([
+        {
+          runId: 'run-1',
+          jobId: 'heartbeat',
+          resourceId: 'vol-1',
+          resourceType: 'ebs-volume',
+          action: 'delete',
+          dryRun: true,
+          outcome: 'PLANNED',
+          reason: 'unattached',
+          at: '2026-11-30T10:00:04.000Z',
+          expiresAt: 1,
+        },
+      ]);
+      const detail = await ledger.runs.detail('run-1');
+      expect(detail.run.runId).toBe('run-1');
+      expect(detail.steps.map((step) => `${step.name}${step.itemIndex ?? ''}`)).toEqual([
+        'Zeta',
+        'Alpha',
+        'Item0',
+        'Item1',
+        'Item2',
+      ]);
+      expect(detail.actions.map((action) => action.resourceId)).toEqual(['vol-1']);
+    });
+
+    it('detail() of an unknown run throws RunNotFound', async () => {
+      const ledger = await db.fresh();
+      await expect(ledger.runs.detail('nope')).rejects.toBeInstanceOf(RunNotFound);
+    });
+  });
+});

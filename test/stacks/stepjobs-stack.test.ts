@@ -1,0 +1,236 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { STACK_OUTPUT } from '../../shared/constants';
+import { REPO_ROOT } from '../../stacks/constructs/task-function';
+import { definitionOf, functionIdOf, logicalIdOf, stateMachineIdOf, synth } from './synth';
+
+const { template } = synth();
+type FunctionResource = { Properties: { Environment: { Variables: Record<string, unknown> } } };
+const functions = template.findResources('AWS::Lambda::Function') as Record<string, FunctionResource>;
+const heartbeatMachine = stateMachineIdOf(template, 'heartbeat');
+
+describe('ledger table', () => {
+  test('has the keys and indexes of shared/ledger/keys.ts, on demand, with PITR, TTL and encryption', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const gsi = (name: string) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: `${name}pk`, KeyType: 'HASH' },
+        { AttributeName: `${name}sk`, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2')],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  test('is retained when the stack is deleted', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('task functions', () => {
+  test('every function runs Node.js 24 on ARM64 with active tracing and JSON logs in its own log group', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: Match.anyValue() } },
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'stepjobs',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          POWERTOOLS_METRICS_NAMESPACE: 'StepJobs',
+          LEDGER_TABLE_NAME: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', () => true) },
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+  });
+
+  test('every function names its entry and handler for the local runtime, and the entry exists', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const entries = Object.values(functions).map(
+      (f) => (f.Metadata as Record<string, string>)['stepjobs:entry'],
+    );
+    expect(entries.sort()).toEqual([
+      'tasks/heartbeat/heartbeat.ts',
+      'tasks/lifecycle/fail-run.ts',
+      'tasks/lifecycle/finish-run.ts',
+      'tasks/lifecycle/reconcile.ts',
+      'tasks/lifecycle/start-run.ts',
+      'tasks/lifecycle/sweep.ts',
+    ]);
+    for (const f of Object.values(functions)) {
+      expect(f.Metadata).toMatchObject({ 'stepjobs:handler': 'handler' });
+      expect(
+        fs.existsSync(path.join(REPO_ROOT, (f.Metadata as Record<string, string>)['stepjobs:entry'] ?? '')),
+      ).toBe(true);
+    }
+  });
+
+  test('log groups have the configured retention', () => {
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  test('roles use no AWS managed policies', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('no policy allows a wildcard action', () => {
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>;
+      for (const action of statements.flatMap((s) => s.Action)) expect(action).not.toContain('*');
+    }
+  });
+});
+
+describe('job state machine', () => {
+  test('is Standard, traced, and logs everything to a vended log group', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/vendedlogs/states/StepJobs-heartbeat',
+    });
+  });
+
+  test('the definition has the job timeout and its description', () => {
+    const definition = definitionOf(template, 'heartbeat');
+    expect(definition.TimeoutSeconds).toBe(300);
+    expect(definition.Comment).toMatch(/heartbeat/);
+  });
+});
+
+describe('job schedule', () => {
+  test('starts the state machine in its time zone, with retries and a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: { Ref: heartbeatMachine },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } },
+        Input: Match.serializedJson({
+          trigger: {
+            type: 'schedule',
+            scheduledTime: '<aws.scheduler.scheduled-time>',
+            scheduleArn: '<aws.scheduler.schedule-arn>',
+            attempt: '<aws.scheduler.attempt-number>',
+          },
+        }),
+      },
+    });
+  });
+
+  test('dead-letter queues are encrypted, keep messages 14 days and refuse plain HTTP', () => {
+    template.allResourcesProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86400,
+    });
+    template.allResourcesProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('reconciler', () => {
+  const reconcile = functionIdOf(template, 'tasks/lifecycle/reconcile.ts');
+  const sweep = functionIdOf(template, 'tasks/lifecycle/sweep.ts');
+
+  test('receives the failed, timed-out and aborted executions of our state machines', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: heartbeatMachine }] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [reconcile, 'Arn'] },
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: Match.anyValue() }),
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  test('the sweep runs every 15 minutes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweep, 'Arn'] } })],
+    });
+  });
+
+  test('both know every job state machine and its timeout', () => {
+    for (const id of [reconcile, sweep]) {
+      const variables = functions[id]?.Properties.Environment.Variables ?? {};
+      expect(JSON.stringify(variables.STATE_MACHINES)).toContain(heartbeatMachine);
+      expect(JSON.stringify(variables.STATE_MACHINES)).toContain('\\"timeoutSeconds\\":300');
+      expect(JSON.stringify(variables.STATE_MACHINES)).toContain('\\"retentionDays\\":400');
+    }
+  });
+
+  test('the sweep may describe executions of our state machines only', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ReconcilerSweepRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'states:DescribeExecution',
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([':execution:', Match.objectLike({ 'Fn::Select': Match.anyValue() })]),
+              ],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('outputs', () => {
+  test('let the CLI discover the table and every job', () => {
+    template.hasOutput(STACK_OUTPUT.TABLE_NAME, {
+      Value: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', () => true) },
+    });
+    template.hasOutput(`${STACK_OUTPUT.STATE_MACHINE_ARN_PREFIX}Heartbeat`, {
+      Value: { Ref: heartbeatMachine },
+    });
+    template.hasOutput(`${STACK_OUTPUT.SCHEDULE_NAME_PREFIX}Heartbeat`, {
+      Value: { Ref: logicalIdOf(template, 'AWS::Scheduler::Schedule', () => true) },
+    });
+    template.hasOutput(STACK_OUTPUT.JOBS, {
+      Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('"id":"heartbeat"')])] },
+    });
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Test helpers: synthesize the app in-process with bundling skipped, and read what the tests assert on.
+ * Every call builds a fresh app; nothing is shared between test files.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { STACK_OUTPUT } from '../../shared/constants';
+import { buildApp, type BuildAppOptions, type BuiltApp } from '../../stacks/build-app';
+import { pascalCase } from '../../stacks/outputs';
+
+export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+export interface Synthesized extends BuiltApp {
+  readonly template: Template;
+}
+
+export function synth(options: BuildAppOptions = {}): Synthesized {
+  const built = buildApp({ ...options, context: { ...SKIP_BUNDLING, ...options.context } });
+  return { ...built, template: Template.fromStack(built.stack) };
+}
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
+
+/** The logical id of the one resource of `type` that satisfies `match`. */
+export function logicalIdOf(template: Template, type: string, match: (r: Resource) => boolean): string {
+  const found = Object.entries(template.findResources(type) as Record<string, Resource>).filter(([, r]) =>
+    match(r),
+  );
+  if (found.length !== 1) throw new Error(`Expected one ${type}, found ${found.length}`);
+  return (found[0] as [string, Resource])[0];
+}
+
+/** The logical id of the function built from `entry` (its `stepjobs:entry` metadata). */
+export function functionIdOf(template: Template, entry: string): string {
+  return logicalIdOf(template, 'AWS::Lambda::Function', (r) => r.Metadata?.['stepjobs:entry'] === entry);
+}
+
+/** Placeholder values for the tokens a definition holds, the way local mode resolves them. */
+function placeholder(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const token = value as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+  if (token['Fn::GetAtt']) return `arn:aws:lambda:us-east-1:000000000000:function:${token['Fn::GetAtt'][0]}`;
+  if (token.Ref) return token.Ref;
+  throw new Error(`Unexpected token in a definition: ${JSON.stringify(value)}`);
+}
+
+export interface StateJson {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: Array<{ Variable: string; StringEquals?: string; Next: string }>;
+  Catch?: Array<{ ErrorEquals: string[]; ResultPath?: string; Next: string }>;
+  Retry?: Array<{
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+  }>;
+  TimeoutSeconds?: number;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  ResultPath?: string | null;
+  ErrorPath?: string;
+  CausePath?: string;
+  ItemProcessor?: { StartAt: string; States: Record<string, StateJson> };
+}
+
+export interface DefinitionJson {
+  StartAt: string;
+  States: Record<string, StateJson>;
+  TimeoutSeconds?: number;
+  Comment?: string;
+}
+
+/** The logical id of the state machine of `jobId`, found through its `StateMachineArn<JobId>` output. */
+export function stateMachineIdOf(template: Template, jobId: string): string {
+  const outputs = (template.toJSON() as { Outputs: Record<string, { Value: { Ref?: string } }> }).Outputs;
+  const ref = outputs[`${STACK_OUTPUT.STATE_MACHINE_ARN_PREFIX}${pascalCase(jobId)}`]?.Value.Ref;
+  if (!ref) throw new Error(`No state machine output for job ${jobId}`);
+  return ref;
+}
+
+/** The definition string of the state machine of `jobId`, tokens replaced by placeholder ARNs. */
+export function definitionStringOf(template: Template, jobId: string): string {
+  const machine = (template.toJSON() as { Resources: Record<string, Resource> }).Resources[
+    stateMachineIdOf(template, jobId)
+  ];
+  const definition = machine?.Properties?.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
+  if (typeof definition === 'string') return definition;
+  const [separator, parts] = definition['Fn::Join'];
+  return parts.map(placeholder).join(separator);
+}
+
+export function definitionOf(template: Template, jobId: string): DefinitionJson {
+  return JSON.parse(definitionStringOf(template, jobId)) as DefinitionJson;
+}

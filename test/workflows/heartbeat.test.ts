@@ -1,0 +1,149 @@
+import { Decision, ErrorName, LifecycleState } from '../../shared/constants';
+import { LAMBDA_TRANSIENT_ERRORS } from '../../stacks/constructs/retries';
+import {
+  definitionOf,
+  definitionStringOf,
+  synth,
+  type DefinitionJson,
+  type StateJson,
+} from '../stacks/synth';
+
+const { template } = synth({ nag: false });
+const definition = definitionOf(template, 'heartbeat');
+const state = (name: string): StateJson => {
+  const found = definition.States[name];
+  if (!found) throw new Error(`No state ${name}`);
+  return found;
+};
+
+/** The states a run passes through when StartRun decides `decision` and no step fails. */
+function happyPath(def: DefinitionJson, decision: Decision): string[] {
+  const path: string[] = [];
+  let name: string | undefined = def.StartAt;
+  while (name) {
+    path.push(name);
+    const current: StateJson | undefined = def.States[name];
+    if (!current) throw new Error(`Dangling transition to ${name}`);
+    name =
+      current.Type === 'Choice'
+        ? (current.Choices?.find((c) => c.Variable === '$.decision' && c.StringEquals === decision)?.Next ??
+          current.Default)
+        : current.Next;
+  }
+  return path;
+}
+
+test('StartRun is first and hands its decision to Decide', () => {
+  expect(definition.StartAt).toBe(LifecycleState.START_RUN);
+  expect(state('StartRun')).toMatchObject({ Type: 'Task', Next: 'Decide' });
+  // No ResultPath means the result replaces the state. An explicit "$" means the same on AWS, but the local
+  // engine would store the result under a "$" key, so the definition must not carry one.
+  expect(state('StartRun')).not.toHaveProperty('ResultPath');
+  expect(state('StartRun').Parameters).toEqual({
+    'executionInput.$': '$',
+    execution: {
+      'id.$': '$$.Execution.Id',
+      'name.$': '$$.Execution.Name',
+      'startTime.$': '$$.Execution.StartTime',
+    },
+    job: {
+      id: 'heartbeat',
+      overlap: 'skip',
+      // 5 minute timeout + 15 minutes: an expired lease always belongs to a finished execution.
+      leaseSeconds: 1200,
+      retentionDays: 400,
+      destructive: false,
+      queueMaxWaitSeconds: 0,
+    },
+  });
+});
+
+test('StartRun has no Catch and retries only Lambda service errors (not LockHeld: the job skips overlaps)', () => {
+  expect(state('StartRun').Catch).toBeUndefined();
+  expect(state('StartRun').Retry).toEqual([
+    { ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
+  ]);
+  expect(JSON.stringify(state('StartRun').Retry)).not.toContain(ErrorName.LOCK_HELD);
+});
+
+test('Decide runs the steps on RUN, fails on REJECT and otherwise skips', () => {
+  expect(state('Decide')).toEqual({
+    Type: 'Choice',
+    Choices: [
+      { Variable: '$.decision', StringEquals: Decision.RUN, Next: 'Heartbeat' },
+      { Variable: '$.decision', StringEquals: Decision.REJECT, Next: 'Rejected' },
+    ],
+    Default: 'Skipped',
+  });
+  expect(state('Rejected')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  expect(state('Skipped')).toEqual({ Type: 'Succeed' });
+});
+
+test('Heartbeat gets the step envelope and leads to FinishRun, then Done', () => {
+  expect(state('Heartbeat')).toMatchObject({
+    Type: 'Task',
+    Next: 'FinishRun',
+    ResultPath: '$.results.Heartbeat',
+    TimeoutSeconds: 60,
+    Parameters: {
+      'run.$': '$.run',
+      step: { name: 'Heartbeat' },
+      data: { 'input.$': '$.input', 'results.$': '$.results' },
+    },
+  });
+  expect(state('FinishRun')).toMatchObject({
+    Type: 'Task',
+    Next: 'Done',
+    ResultPath: '$.summary',
+    Parameters: { 'run.$': '$.run', 'results.$': '$.results' },
+  });
+  expect(state('Done')).toEqual({ Type: 'Succeed' });
+});
+
+test('a Heartbeat failure goes to FailRun with the error, then to Failed', () => {
+  expect(state('Heartbeat').Catch).toEqual([
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailRun' },
+  ]);
+  expect(state('FailRun')).toMatchObject({
+    Type: 'Task',
+    Next: 'Failed',
+    ResultPath: null,
+    Parameters: { 'run.$': '$.run', 'error.$': '$.error' },
+  });
+  expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+});
+
+test('every Task has a timeout and retries Lambda service errors, throttling included', () => {
+  const taskStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+  expect(taskStates.map(([name]) => name).sort()).toEqual(['FailRun', 'FinishRun', 'Heartbeat', 'StartRun']);
+  for (const [, task] of taskStates) {
+    expect(task.TimeoutSeconds).toBeGreaterThan(0);
+    expect(task.Retry?.[0]?.ErrorEquals).toEqual([...LAMBDA_TRANSIENT_ERRORS]);
+    // payloadResponseOnly: the Resource is the function itself, not the lambda:invoke integration.
+    expect(task.Resource).toMatch(/^arn:aws:lambda:.*:function:/);
+  }
+});
+
+/** Every object key anywhere in a parsed definition. */
+function keysOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysOf);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) => [key, ...keysOf(child)]);
+}
+
+test('the definition is JSONPath only: no JSONata, no QueryLanguage, no Assign', () => {
+  const keys = new Set(keysOf(definition));
+  for (const jsonataOnly of ['QueryLanguage', 'Assign', 'Arguments', 'Output'])
+    expect(keys).not.toContain(jsonataOnly);
+  const raw = definitionStringOf(template, 'heartbeat');
+  expect(raw).not.toMatch(/JSONata/i);
+  expect(raw).not.toContain('{%');
+});
+
+test('a successful run passes through exactly 4 lifecycle states', () => {
+  const lifecycle = new Set<string>(Object.values(LifecycleState));
+  const path = happyPath(definition, Decision.RUN);
+  expect(path).toEqual(['StartRun', 'Decide', 'Heartbeat', 'FinishRun', 'Done']);
+  expect(path.filter((name) => lifecycle.has(name))).toEqual(['StartRun', 'Decide', 'FinishRun', 'Done']);
+  expect(happyPath(definition, Decision.SKIP)).toEqual(['StartRun', 'Decide', 'Skipped']);
+});
