@@ -4,8 +4,9 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { userInfo } from 'node:os';
+import path from 'node:path';
 import { jobs, MAIN_JOB_ID } from '../workflows';
-import { LocalTarget } from './cli/local-target';
+import { LOCAL_DATA_DIR, LocalTarget } from './cli/local-target';
 import { AwsTarget } from './cli/aws-target';
 import {
   historyCommand,
@@ -26,23 +27,30 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
+/** What the CLI takes from the environment, read once in {@link main} and passed down. */
+interface CliSettings {
+  /** Where local mode keeps its DynamoDB data (`STEPJOBS_DATA_DIR`). @default .stepjobs/dynamodb */
+  dataDir: string;
+  /** Print the stack trace of an unexpected error (`STEPJOBS_DEBUG`). */
+  debug: boolean;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): CliSettings {
+  const dataDir = env.STEPJOBS_DATA_DIR?.trim();
+  return {
+    dataDir: dataDir ? path.resolve(dataDir) : LOCAL_DATA_DIR,
+    debug: Boolean(env.STEPJOBS_DEBUG),
+  };
+}
+
 const io: Output = { out: (text) => process.stdout.write(`${text}\n`) };
 
-async function openTarget(global: GlobalOptions): Promise<Target> {
+async function openTarget(global: GlobalOptions, settings: CliSettings): Promise<Target> {
   if (global.aws) return AwsTarget.open({ stackName: global.stack });
-  return LocalTarget.open({ logLevel: global.verbose ? 'INFO' : 'SILENT' });
+  return LocalTarget.open({ dataDir: settings.dataDir, logLevel: global.verbose ? 'INFO' : 'SILENT' });
 }
 
-async function withTarget(global: GlobalOptions, work: (target: Target) => Promise<number>): Promise<number> {
-  const target = await openTarget(global);
-  try {
-    return await work(target);
-  } finally {
-    await target.close();
-  }
-}
-
-function buildProgram(setExit: (code: number) => void): Command {
+function buildProgram(setExit: (code: number) => void, settings: CliSettings): Command {
   const program = new Command('stepjobs')
     .description('Run scheduled operational jobs and read their audit trail, locally or on AWS.')
     .option(
@@ -52,8 +60,29 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--stack <name>', 'the deployed stack name (with --aws)', 'StepJobs')
     .option('-v, --verbose', "show the handlers' logs (local)")
     .exitOverride()
-    .showHelpAfterError('(see stepjobs --help)');
+    .showHelpAfterError('(see stepjobs --help)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Environment:',
+        '  STEPJOBS_DATA_DIR  where local mode keeps its DynamoDB data (default: .stepjobs/dynamodb in the project)',
+        '  STEPJOBS_DEBUG     set to 1 to print the stack trace of an unexpected error',
+        '  With --aws, the standard AWS settings apply (AWS_PROFILE, AWS_REGION, ...).',
+      ].join('\n'),
+    );
   const global = () => program.opts<GlobalOptions>();
+  const withTarget = async (
+    options: GlobalOptions,
+    work: (target: Target) => Promise<number>,
+  ): Promise<number> => {
+    const target = await openTarget(options, settings);
+    try {
+      return await work(target);
+    } finally {
+      await target.close();
+    }
+  };
   const run = (fn: () => Promise<number>) => async () => setExit(await fn());
 
   program
@@ -196,7 +225,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async () =>
       run(async () => {
         io.out(
-          `stepjobs local mode: embedded Step Functions engine + embedded DynamoDB (data in .stepjobs/). No AWS is called.\n`,
+          `stepjobs local mode: embedded Step Functions engine + embedded DynamoDB (data in ${settings.dataDir}). No AWS is called.\n`,
         );
         const code = await withTarget({ ...global(), aws: false }, (t) =>
           runCommand(t, jobs, io, { jobId: MAIN_JOB_ID, input: {}, wait: true, showRecord: true }),
@@ -210,10 +239,11 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-/** Run the CLI; resolves to the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+/** Run the CLI; resolves to the exit code. The environment is read here, once (tests pass their own). */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const settings = readSettings(env);
   let exitCode: number = ExitCode.OK;
-  const program = buildProgram((code) => (exitCode = code));
+  const program = buildProgram((code) => (exitCode = code), settings);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -222,12 +252,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Commander already printed the message (or the help / version, which exit 0).
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
-    return reportError(error);
+    return reportError(error, settings.debug);
   }
 }
 
 /** Known failures print one line; anything else prints its name and message, and a stack only on request. */
-function reportError(error: unknown): number {
+function reportError(error: unknown, debug: boolean): number {
   const err = error instanceof Error ? error : new Error(String(error));
   const known = [
     'CliError',
@@ -243,7 +273,7 @@ function reportError(error: unknown): number {
     return err instanceof CliError ? err.exitCode : ExitCode.USAGE;
   }
   process.stderr.write(`stepjobs: unexpected ${err.name}: ${err.message}\n`);
-  if (process.env.STEPJOBS_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+  if (debug) process.stderr.write(`${err.stack ?? ''}\n`);
   else process.stderr.write('(set STEPJOBS_DEBUG=1 for the stack trace)\n');
   return 70;
 }
