@@ -3,9 +3,17 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // `.ts` first: bin/stepjobs.js (the npm launcher) must not shadow bin/stepjobs.ts in `import '../bin/stepjobs'`.
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    // commander is ESM-only; the CLI tests load it in-process, and Jest's CommonJS runtime needs it compiled.
+    '/node_modules/commander/.+\\.js$': [
+      'ts-jest',
+      { isolatedModules: true, diagnostics: false, tsconfig: { allowJs: true } },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!commander/)'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

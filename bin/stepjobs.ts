@@ -43,6 +43,12 @@ function readSettings(env: NodeJS.ProcessEnv): CliSettings {
   };
 }
 
+/** A path relative to the working directory when it is inside it (`.stepjobs/dynamodb`), else absolute. */
+function displayPath(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
+}
+
 const io: Output = { out: (text) => process.stdout.write(`${text}\n`) };
 
 async function openTarget(global: GlobalOptions, settings: CliSettings): Promise<Target> {
@@ -225,7 +231,7 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     .action(async () =>
       run(async () => {
         io.out(
-          `stepjobs local mode: embedded Step Functions engine + embedded DynamoDB (data in ${settings.dataDir}). No AWS is called.\n`,
+          `stepjobs local mode: embedded Step Functions engine + embedded DynamoDB (data in ${displayPath(settings.dataDir)}). No AWS is called.\n`,
         );
         const code = await withTarget({ ...global(), aws: false }, (t) =>
           runCommand(t, jobs, io, { jobId: MAIN_JOB_ID, input: {}, wait: true, showRecord: true }),
@@ -278,8 +284,18 @@ function reportError(error: unknown, debug: boolean): number {
   return 70;
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => {
+/**
+ * Run as the `stepjobs` process. When the reader of stdout goes away (`stepjobs history x | head`), the rest
+ * of the output is dropped and the command finishes, so a run still ends and is recorded; without this, Node
+ * crashes with an EPIPE stack trace, possibly halfway through a run.
+ */
+export function runAsProcess(argv: readonly string[]): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+  void main(argv).then((code) => {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) runAsProcess(process.argv.slice(2));

@@ -127,6 +127,10 @@ export class LocalRuntime {
     const job = this.job(jobId);
     const name = options.name ?? newExecutionName('local');
     const executionArn = job.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+    // Build (and validate) the machine first: the first run of a job spends hundreds of ms here, and the
+    // engine stamps `$$.Execution.StartTime` itself when the run begins, so the run record's startedAt and
+    // the status-change event's startDate would otherwise disagree by that much.
+    const machine = this.machine(job);
     const startedAt = new Date();
     const runOptions: RunOptions = {
       overrides: {
@@ -149,7 +153,7 @@ export class LocalRuntime {
         StateMachine: { Id: job.stateMachineArn, Name: job.stateMachineLogicalId },
       },
     };
-    const execution = this.machine(job).run(input as never, runOptions);
+    const execution = machine.run(input as never, runOptions);
     const pump = options.onEvent ? pumpEvents(execution.eventLogs, options.onEvent) : Promise.resolve();
     const result = (async (): Promise<ExecutionResult> => {
       let status: ExecutionStatus = 'SUCCEEDED';

@@ -69,6 +69,17 @@ export function asLambdaError(error: unknown): Error {
   return wrapped;
 }
 
+/**
+ * Step Functions names a service integration's error after the service (`DynamoDB.ConditionalCheckFailedException`),
+ * and Retry and Catch match that name; the SDK's error is named without the prefix.
+ */
+export function asServiceError(service: string, error: unknown): Error {
+  const name = error instanceof Error ? error.name : 'Error';
+  const wrapped = new Error(error instanceof Error ? error.message : String(error));
+  wrapped.name = `${service}.${name}`;
+  return wrapped;
+}
+
 /** The four DynamoDB optimized integrations; their parameters are the low-level API request as written. */
 async function sendDynamo(dynamo: DynamoDBClient, action: string, input: unknown): Promise<Json> {
   const request = input as never;
@@ -143,7 +154,13 @@ function overrideFor(
     task.resource,
   )?.[1];
   if (dynamoAction) {
-    return (input) => sendDynamo(dynamo, dynamoAction, input);
+    return async (input) => {
+      try {
+        return await sendDynamo(dynamo, dynamoAction, input);
+      } catch (error) {
+        throw asServiceError('DynamoDB', error);
+      }
+    };
   }
   return unmapped;
 }

@@ -74,13 +74,15 @@ export function resolve(template: CfnTemplate, value: unknown): unknown {
       return parts.map((p) => String(resolve(template, p))).join(sep);
     }
     if (key === 'Fn::Sub' && typeof arg === 'string') {
-      return arg.replace(/\$\{([^}]+)\}/g, (_m, name: string) =>
-        String(
+      return arg.replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
+        // `${!Literal}` is CloudFormation's escape for a literal `${Literal}`.
+        if (name.startsWith('!')) return `\${${name.slice(1)}}`;
+        return String(
           name.includes('.')
             ? resolveGetAtt(template, ...(name.split('.') as [string, string]))
             : resolveRef(template, name),
-        ),
-      );
+        );
+      });
     }
     if (key.startsWith('Fn::')) throw new TemplateError(`Local mode cannot resolve ${key}`);
   }

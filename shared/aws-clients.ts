@@ -9,12 +9,17 @@ import { tracer } from './powertools';
 
 const ledgers = new Map<string, Ledger>();
 
-/** The ledger for a table, with one traced DynamoDB client shared by every caller in this process. */
+/**
+ * The ledger for a table, with one traced DynamoDB client per table and endpoint in this process. The
+ * endpoint is part of the key because the SDK reads `AWS_ENDPOINT_URL_DYNAMODB` when a client is created: a
+ * second embedded DynamoDB in the same process (tests, local mode) needs its own client.
+ */
 export function ledgerFor(tableName: string): Ledger {
-  let ledger = ledgers.get(tableName);
+  const key = `${tableName}@${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
+  let ledger = ledgers.get(key);
   if (!ledger) {
     ledger = Ledger.fromClient(tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 5 })), tableName);
-    ledgers.set(tableName, ledger);
+    ledgers.set(key, ledger);
   }
   return ledger;
 }

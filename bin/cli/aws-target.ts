@@ -98,8 +98,9 @@ export class AwsTarget implements Target {
         `Stack "${options.stackName}" has no ${STACK_OUTPUT.TABLE_NAME}/${STACK_OUTPUT.JOBS} outputs; is it a stepjobs stack?`,
       );
     }
-    const jobs = JSON.parse(jobsJson) as Array<{ id: string; stateMachineArn: string }>;
-    const machines = new Map(jobs.map((j) => [j.id, j.stateMachineArn]));
+    const machines = new Map(
+      parseJobsOutput(jobsJson, options.stackName).map((j) => [j.id, j.stateMachineArn]),
+    );
     return new AwsTarget(
       clients,
       Ledger.fromClient(clients.dynamo, tableName),
@@ -175,6 +176,30 @@ export class AwsTarget implements Target {
   async close(): Promise<void> {
     for (const client of Object.values(this.clients)) client.destroy();
   }
+}
+
+/** The stack's `Jobs` output (`[{ id, stateMachineArn, ... }]`); a stack that holds anything else is not ours. */
+function parseJobsOutput(text: string, stackName: string): Array<{ id: string; stateMachineArn: string }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`Stack "${stackName}" has a ${STACK_OUTPUT.JOBS} output that is not JSON`, undefined, {
+      cause: error,
+    });
+  }
+  const valid =
+    Array.isArray(parsed) &&
+    parsed.every(
+      (j: { id?: unknown; stateMachineArn?: unknown } | null) =>
+        typeof j?.id === 'string' && typeof j.stateMachineArn === 'string',
+    );
+  if (!valid) {
+    throw new CliError(
+      `Stack "${stackName}" has a ${STACK_OUTPUT.JOBS} output that is not a list of { id, stateMachineArn }; is it a stepjobs stack?`,
+    );
+  }
+  return parsed as Array<{ id: string; stateMachineArn: string }>;
 }
 
 /** History events to progress events; a task failure is reported on the state entered last. */

@@ -14,8 +14,9 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = ExitCode.USAGE,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'CliError';
   }
 }

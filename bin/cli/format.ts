@@ -13,12 +13,14 @@ export function table(
   return t.toString();
 }
 
+/** `850 ms`, `12.3 s`, `4 min 5 s`. Rounds first, so 59.97 s is `1 min 0 s`, never `60.0 s` or `0 min 60 s`. */
 export function duration(ms: number | undefined): string {
   if (ms === undefined) return '-';
   if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 /** `2026-11-30 14:00 CET`-style local time in a zone. */

@@ -12,17 +12,31 @@ export function parseSince(value: string, now = new Date()): string {
     ];
     return new Date(now.getTime() - Number(relative[1]) * unit).toISOString();
   }
-  const parsed = Date.parse(value);
-  if (Number.isNaN(parsed)) {
+  const parsed = isoTime(value);
+  if (parsed === undefined) {
     throw new CliError(`--since "${value}" is not a duration (30m, 12h, 7d, 2w) or an ISO date`);
   }
-  return new Date(parsed).toISOString();
+  return parsed.toISOString();
 }
 
 export function parseTime(option: string, value: string): Date {
-  const parsed = Date.parse(value);
-  if (Number.isNaN(parsed)) throw new CliError(`${option} "${value}" is not an ISO date or time`);
-  return new Date(parsed);
+  const parsed = isoTime(value);
+  if (parsed === undefined) throw new CliError(`${option} "${value}" is not an ISO date or time`);
+  return parsed;
+}
+
+/** `2026-11-30`, `2026-11-30T14:00`, `2026-11-30T14:00:00.000+01:00`, ... */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An ISO date or time, or `undefined` when `value` is not one. `Date.parse` alone is too lenient: it reads
+ * `7` (a duration missing its unit) as July 2001.
+ */
+function isoTime(value: string): Date | undefined {
+  const text = value.trim();
+  if (!ISO_TIME.test(text)) return undefined;
+  const parsed = Date.parse(text);
+  return Number.isNaN(parsed) ? undefined : new Date(parsed);
 }
 
 export function parseLimit(value: string): number {

@@ -1,6 +1,12 @@
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor, stripKeys, type TableRef } from './dynamo';
-import type { ActionRecord, Page } from './items';
+import type { ActionRecord, Page, PlanBatch } from './items';
 import { keys, TABLE_KEYS } from './keys';
 
 const BATCH_SIZE = 25;
@@ -80,5 +86,67 @@ export class ActionsRepository {
       items: (res.Items ?? []).map((item) => stripKeys<ActionRecord>(item)),
       cursor: encodeCursor(res.LastEvaluatedKey),
     };
+  }
+
+  /** Every action of a run, all pages (a plan of 10,000 actions is a handful of 1 MB query pages). */
+  async *allByRun(runId: string): AsyncGenerator<ActionRecord> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listByRun(runId, { limit: 1000, cursor });
+      yield* page.items;
+      cursor = page.cursor;
+    } while (cursor);
+  }
+
+  /** The current records of some actions of a run, by type and resource id (missing ones are absent). */
+  async getMany(
+    runId: string,
+    refs: ReadonlyArray<{ resourceType: string; resourceId: string }>,
+  ): Promise<ActionRecord[]> {
+    const out: ActionRecord[] = [];
+    for (let i = 0; i < refs.length; i += 100) {
+      let pending: Record<string, unknown>[] = refs
+        .slice(i, i + 100)
+        .map((ref) => keys.action(runId, ref.resourceType, ref.resourceId));
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round >= MAX_UNPROCESSED_ROUNDS) {
+          throw new Error(`DynamoDB left ${pending.length} action reads unprocessed after ${round} rounds`);
+        }
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+        const res = await this.table.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.table.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        out.push(
+          ...(res.Responses?.[this.table.tableName] ?? []).map((item) => stripKeys<ActionRecord>(item)),
+        );
+        pending = (res.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return out;
+  }
+
+  /** Store one batch of a run's plan, so Map items carry a batch number instead of the plan itself. */
+  async writePlanBatch<T>(batch: PlanBatch<T>): Promise<void> {
+    await this.table.doc.send(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: { ...keys.planBatch(batch.runId, batch.batch), type: 'plan', ...batch },
+      }),
+    );
+  }
+
+  /** One stored batch of a run's plan; throws when it does not exist (a plan is written before it is applied). */
+  async readPlanBatch<T>(runId: string, batch: number): Promise<PlanBatch<T>> {
+    const res = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.planBatch(runId, batch),
+        ConsistentRead: true,
+      }),
+    );
+    if (!res.Item) throw new Error(`Run ${runId} has no plan batch ${batch}`);
+    return stripKeys<PlanBatch<T>>(res.Item);
   }
 }

@@ -99,7 +99,12 @@ export interface ActionRecord {
   resourceId: string;
   resourceArn?: string;
   resourceType: string;
+  /** What the job decided (`mark`, `release`, `cancel` for the release job). */
   action: string;
+  /** The concrete operation (`stop`, `snapshot-and-delete`, `tag`, ...). */
+  operation?: string;
+  /** For a `mark`: the release date written to the resource. */
+  releaseAfter?: string;
   dryRun: boolean;
   outcome: ActionOutcome;
   reason: string;
@@ -107,6 +112,14 @@ export interface ActionRecord {
   estimatedMonthlySavingUsd?: number;
   error?: ErrorInfo;
   at: string;
+  expiresAt: number;
+}
+
+/** A stored batch of a plan: `pk=RUN#<runId>`, `sk=PLAN#<batch>`. `T` is the job's planned-action type. */
+export interface PlanBatch<T> {
+  runId: string;
+  batch: number;
+  actions: T[];
   expiresAt: number;
 }
 

@@ -35,6 +35,11 @@ export const keys = {
     sk: `ACTION#${resourceType}#${resourceId}`,
   }),
   actionPrefix: 'ACTION#',
+  /** One batch of a run's plan (a list of planned actions), read by one apply Map item. */
+  planBatch: (runId: string, batch: number) => ({
+    pk: `${RUN}${runId}`,
+    sk: `PLAN#${String(batch).padStart(6, '0')}`,
+  }),
   /** GSI1: a job's runs, newest first by querying descending. */
   jobRuns: (jobId: string, startedAt: string, runId: string) => ({
     gsi1pk: `${JOB}${jobId}`,

@@ -9,9 +9,12 @@ test('every job has a generated workflow page', () => {
   expect([...pages.keys()]).toContain('heartbeat.md');
 });
 
-test.each([...pages.keys()])('docs/workflows/%s matches the synthesized definition (npm run docs:graphs)', (file) => {
-  expect(readFileSync(path.join(DOCS_DIR, file), 'utf8')).toBe(pages.get(file));
-});
+test.each([...pages.keys()])(
+  'docs/workflows/%s matches the synthesized definition (npm run docs:graphs)',
+  (file) => {
+    expect(readFileSync(path.join(DOCS_DIR, file), 'utf8')).toBe(pages.get(file));
+  },
+);
 
 test('the graph shows the lifecycle around the steps', () => {
   const page = pages.get('heartbeat.md') ?? '';

@@ -1,0 +1,102 @@
+/**
+ * The release job's run summary for people: counts per type, what would be (or was) released and why, the
+ * estimated monthly saving, and where to see the ledger. Read from the run's ledger record and actions.
+ */
+import type { RunDetail } from '../../shared/ledger/runs-repository';
+import type { ActionRecord } from '../../shared/ledger/items';
+import { actionsTable } from './action-commands';
+import { table } from './format';
+
+interface TypeCounts {
+  discovered: number;
+  candidates: number;
+  mark: number;
+  release: number;
+  cancel: number;
+  inGrace: number;
+  notOptedIn: number;
+  protected: number;
+  notIdle: number;
+}
+
+interface PlanSummary {
+  dryRun: boolean;
+  simulatedAccount: boolean;
+  counts: Record<string, TypeCounts>;
+  estimatedMonthlySavingUsd: number;
+}
+
+function planOf(detail: RunDetail): PlanSummary | undefined {
+  if (!detail.run.output) return undefined;
+  try {
+    const results = JSON.parse(detail.run.output) as { Plan?: PlanSummary };
+    return results.Plan;
+  } catch {
+    return undefined; // a truncated summary: the actions below still tell the story
+  }
+}
+
+export function releaseReportText(detail: RunDetail, actions: readonly ActionRecord[]): string {
+  const plan = planOf(detail);
+  const lines: string[] = [];
+  const dryRun = plan?.dryRun ?? actions.every((a) => a.dryRun);
+  if (plan?.simulatedAccount) {
+    lines.push(
+      'NOTE: this ran against the SIMULATED account (local mode): no real AWS resource exists or was touched.',
+    );
+  }
+  lines.push(
+    dryRun
+      ? 'DRY RUN: the plan below was recorded; nothing was changed.'
+      : 'Applied: the outcomes below were recorded.',
+  );
+  if (plan) {
+    lines.push(
+      '',
+      table(
+        [
+          'type',
+          'discovered',
+          'not opted in',
+          'protected',
+          'not idle',
+          'in grace',
+          'mark',
+          'release',
+          'cancel',
+        ],
+        Object.entries(plan.counts).map(([type, c]) => [
+          type,
+          c.discovered,
+          c.notOptedIn,
+          c.protected,
+          c.notIdle,
+          c.inGrace,
+          c.mark,
+          c.release,
+          c.cancel,
+        ]),
+      ),
+    );
+  }
+  const releases = actions.filter((a) => a.action === 'release');
+  if (releases.length > 0) {
+    lines.push('', dryRun ? 'Would release:' : 'Released:', actionsTable(releases));
+  }
+  const others = actions.filter((a) => a.action !== 'release');
+  if (others.length > 0)
+    lines.push(
+      '',
+      'Grace period (mark now, release after the date; cancel when no longer a candidate):',
+      actionsTable(others),
+    );
+  const saving = releases
+    .filter((a) => (dryRun ? a.outcome === 'PLANNED' : a.outcome === 'DONE'))
+    .reduce((sum, a) => sum + (a.estimatedMonthlySavingUsd ?? 0), 0);
+  lines.push(
+    '',
+    `Estimated monthly saving${dryRun ? ' if applied' : ''}: $${saving.toFixed(2)} (us-east-1 on-demand list prices; an estimate)`,
+    `Ledger: npx stepjobs actions ${detail.run.runId}   ·   npx stepjobs resource <resource-id>   ·   npx stepjobs show ${detail.run.runId}`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,227 @@
+/**
+ * The CLI end to end, in-process, on the local target: `main(argv)` with stdout and stderr captured. The
+ * local ledger lives in a temporary STEPJOBS_DATA_DIR, so the developer's .stepjobs history is never touched.
+ * Each `main` call synthesizes the app and starts dynalite (a few hundred ms once the modules are loaded).
+ */
+import '../helpers/quiet';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { main } from '../../bin/stepjobs';
+import { ExitCode } from '../../bin/cli/errors';
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI with `args`, capturing what it writes. */
+async function cli(...args: string[]): Promise<CliResult> {
+  const capture = (stream: NodeJS.WriteStream, into: string[]) =>
+    jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+      into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }) as typeof stream.write);
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = capture(process.stdout, out);
+  const stderr = capture(process.stderr, err);
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+/** A usage error: exit 2 and exactly one line on stderr, without a stack trace. */
+function expectUsageError(result: CliResult, pattern: RegExp): void {
+  expect(result.code).toBe(ExitCode.USAGE);
+  expect(result.stderr).toMatch(pattern);
+  expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(result.stderr).not.toContain('    at ');
+}
+
+let dataDir: string;
+const savedDataDir = process.env.STEPJOBS_DATA_DIR;
+
+beforeAll(() => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'stepjobs-cli-'));
+  process.env.STEPJOBS_DATA_DIR = dataDir;
+});
+
+afterAll(() => {
+  if (savedDataDir === undefined) delete process.env.STEPJOBS_DATA_DIR;
+  else process.env.STEPJOBS_DATA_DIR = savedDataDir;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('stepjobs (local)', () => {
+  /** The run every read command below looks at. */
+  let runId: string;
+
+  beforeAll(async () => {
+    const result = await cli('run', 'heartbeat');
+    expect(result).toMatchObject({ code: ExitCode.OK, stderr: '' });
+    expect(result.stdout).toContain('▶ Heartbeat');
+    const summary = /^Run (\S+): SUCCEEDED in \d+ ms$/m.exec(result.stdout);
+    expect(summary).not.toBeNull();
+    runId = summary?.[1] ?? '';
+  });
+
+  it('keeps the ledger in STEPJOBS_DATA_DIR', () => {
+    expect(runId).toMatch(/^cli-/);
+    expect(readdirSync(dataDir).length).toBeGreaterThan(0);
+  });
+
+  it('lists the run in the job history', async () => {
+    const result = await cli('history', 'heartbeat');
+    expect(result.code).toBe(ExitCode.OK);
+    const row = result.stdout.split('\n').find((line) => line.includes(runId));
+    expect(row).toMatch(/SUCCEEDED/);
+    expect(row).toMatch(/cli \(local:/);
+  });
+
+  it('prints the history as JSON with --json', async () => {
+    const result = await cli('history', 'heartbeat', '--json');
+    expect(result.code).toBe(ExitCode.OK);
+    const page = JSON.parse(result.stdout) as { items: Array<{ runId: string; status: string }> };
+    expect(page.items).toContainEqual(expect.objectContaining({ runId, status: 'SUCCEEDED' }));
+  });
+
+  it('shows the run with its trigger and the Heartbeat step', async () => {
+    const result = await cli('show', runId);
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stdout).toContain(`Run ${runId}`);
+    expect(result.stdout).toMatch(/status {5}SUCCEEDED/);
+    expect(result.stdout).toMatch(/trigger {4}cli \(local:/);
+    expect(result.stdout).toMatch(/│ Heartbeat\s+│ SUCCEEDED\s+│ 1 /);
+  });
+
+  it('shows the run as JSON with --json', async () => {
+    const result = await cli('show', runId, '--json');
+    expect(result.code).toBe(ExitCode.OK);
+    const detail = JSON.parse(result.stdout) as {
+      run: { runId: string; status: string; trigger: { type: string }; input: unknown };
+      steps: Array<{ name: string; status: string }>;
+    };
+    expect(detail.run).toMatchObject({
+      runId,
+      status: 'SUCCEEDED',
+      trigger: { type: 'cli' },
+      input: { message: 'heartbeat' },
+    });
+    expect(detail.steps).toEqual([expect.objectContaining({ name: 'Heartbeat', status: 'SUCCEEDED' })]);
+  });
+
+  it('records a run with invalid input as FAILED, exits 1 and names the field', async () => {
+    const result = await cli('run', 'heartbeat', '--input', '{"message":5}');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(ExitCode.RUN_FAILED);
+    expect(result.stdout).toMatch(/^Run \S+: FAILED in \d+ ms — InvalidInput: .*message: /m);
+  });
+
+  it('rejects malformed --input JSON in one line on stderr', async () => {
+    const result = await cli('run', 'heartbeat', '--input', '{bad');
+    expectUsageError(result, /^stepjobs: --input is not valid JSON/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('names the known jobs when the job is unknown', async () => {
+    expectUsageError(await cli('run', 'nojob'), /Unknown job "nojob"\. Known jobs: heartbeat/);
+  });
+
+  it('says when there is no such run', async () => {
+    expectUsageError(await cli('show', 'nope'), /No run "nope" in the local ledger/);
+  });
+
+  it('names --since when it cannot read it', async () => {
+    expectUsageError(await cli('history', 'heartbeat', '--since', 'yesterday'), /--since "yesterday"/);
+  });
+
+  it('refuses --dry-run for a job without a dry-run mode', async () => {
+    expectUsageError(await cli('run', 'heartbeat', '--dry-run'), /"heartbeat" has no dry-run mode/);
+  });
+
+  it('pauses and resumes a job', async () => {
+    const pausedFlag = async () => {
+      const result = await cli('jobs', '--json');
+      expect(result.code).toBe(ExitCode.OK);
+      const jobs = JSON.parse(result.stdout) as Array<{ id: string; paused: boolean; deployed: boolean }>;
+      const heartbeat = jobs.find((j) => j.id === 'heartbeat');
+      expect(heartbeat?.deployed).toBe(true);
+      return heartbeat?.paused;
+    };
+
+    const paused = await cli('pause', 'heartbeat', '--reason', 'testing');
+    expect(paused.code).toBe(ExitCode.OK);
+    expect(paused.stdout).toContain('Paused heartbeat');
+    expect(await pausedFlag()).toBe(true);
+
+    const resumed = await cli('resume', 'heartbeat');
+    expect(resumed.code).toBe(ExitCode.OK);
+    expect(resumed.stdout).toContain('Resumed heartbeat');
+    expect(await pausedFlag()).toBe(false);
+  });
+
+  it('simulates the schedule with every slot delivered twice: one run and one DUPLICATE per slot', async () => {
+    const result = await cli(
+      'schedule',
+      '--local',
+      '--from',
+      '2026-01-01T00:00:00Z',
+      '--to',
+      '2026-01-01T00:30:00Z',
+      '--deliver-twice',
+    );
+    expect(result.code).toBe(ExitCode.OK);
+    const deliveries = result.stdout.split('\n').filter((line) => / delivery [12] /.test(line));
+    expect(deliveries).toHaveLength(6);
+    expect(deliveries.filter((line) => / SUCCEEDED /.test(line))).toHaveLength(3);
+    expect(deliveries.filter((line) => / DUPLICATE /.test(line))).toHaveLength(3);
+    for (const slot of ['00:10:00Z', '00:20:00Z', '00:30:00Z']) {
+      expect(deliveries.filter((line) => line.startsWith(`2026-01-01T${slot}`))).toHaveLength(2);
+    }
+  });
+});
+
+describe('stepjobs usage errors', () => {
+  it('needs both --from and --to for the simulated clock', async () => {
+    expectUsageError(
+      await cli('schedule', '--local', '--from', '2026-01-01T00:00:00Z'),
+      /Give both --from and --to/,
+    );
+  });
+
+  it('reports an unknown option with exit 2', async () => {
+    const result = await cli('run', 'heartbeat', '--bogus');
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toContain("unknown option '--bogus'");
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('explains in one line that --aws has no region or credentials', async () => {
+    // Local runs in this process set AWS_* (dummy credentials, endpoints); take them all away.
+    const saved = Object.entries(process.env).filter(([name]) => name.startsWith('AWS_'));
+    for (const [name] of saved) delete process.env[name];
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: path.join(dataDir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dataDir, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    try {
+      expectUsageError(await cli('--aws', 'jobs'), /^stepjobs: No AWS (region|credentials)/);
+    } finally {
+      for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
+      Object.assign(process.env, Object.fromEntries(saved));
+    }
+  });
+
+  it('documents STEPJOBS_DATA_DIR in the help', async () => {
+    const result = await cli('--help');
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stdout).toMatch(/STEPJOBS_DATA_DIR +where local mode keeps its DynamoDB data/);
+  });
+});
