@@ -6,12 +6,9 @@ module.exports = {
   // `.ts` first: bin/stepjobs.js (the npm launcher) must not shadow bin/stepjobs.ts in `import '../bin/stepjobs'`.
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
     // commander is ESM-only; the CLI tests load it in-process, and Jest's CommonJS runtime needs it compiled.
-    '/node_modules/commander/.+\\.js$': [
-      'ts-jest',
-      { isolatedModules: true, diagnostics: false, tsconfig: { allowJs: true } },
-    ],
+    '/node_modules/commander/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!commander/)'],
   testTimeout: 60000,

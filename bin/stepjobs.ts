@@ -2,6 +2,8 @@
  * The `stepjobs` CLI: start jobs and read the audit trail, locally (default, embedded runtime) or on the
  * deployed stack (`--aws`). Bad input gets one clear line on stderr and a non-zero exit, never a stack trace.
  */
+// Must stay the first import: see the module.
+import './cli/handler-defaults';
 import { Command, CommanderError, Option } from 'commander';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,8 @@ import {
   type Output,
 } from './cli/commands';
 import { CliError, ExitCode } from './cli/errors';
+import { actionsCommand, resourceCommand } from './cli/action-commands';
+import { simulatedAccountCommand } from './cli/simulated-account-command';
 import { parseLimit, parseRunInput, parseSince, parseStatus, parseTime } from './cli/parse';
 import { scheduleCommand } from './cli/schedule-command';
 import type { Target } from './cli/target';
@@ -226,6 +230,53 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     );
 
   program
+    .command('actions')
+    .argument('<runId>', 'run id')
+    .description('every action a run planned or took: resource, action, outcome, reason, estimated saving')
+    .option(
+      '--outcome <outcome>',
+      'only this outcome (PLANNED, DONE, MARKED, CANCELLED, ALREADY_GONE, FAILED)',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (runId: string, opts: { outcome?: string; json?: boolean }) =>
+      run(() => withTarget(global(), (t) => actionsCommand(t, io, { runId, ...opts })))(),
+    );
+
+  program
+    .command('resource')
+    .argument('<id>', 'resource id (vol-…, i-…, snap-…, eipalloc-…, or a log group name)')
+    .description('every action on one resource across runs, newest first')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (resourceId: string, opts: { limit: string; json?: boolean }) =>
+      run(() => {
+        const limit = parseLimit(opts.limit);
+        return withTarget(global(), (t) => resourceCommand(t, io, { resourceId, limit, json: opts.json }));
+      })(),
+    );
+
+  program
+    .command('simulated-account')
+    .description('local only: list the simulated account the release job acts on (--reset seeds it again)')
+    .option('--reset', 'drop the simulated inventory and seed it again')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { reset?: boolean; json?: boolean }) =>
+      run(async () => {
+        if (global().aws) throw new CliError('simulated-account is local only; drop --aws');
+        const target = await LocalTarget.open({
+          dataDir: settings.dataDir,
+          logLevel: 'SILENT',
+          simulatedAccount: { reset: Boolean(opts.reset) },
+        });
+        try {
+          return await simulatedAccountCommand(target, io, { json: opts.json, reset: opts.reset });
+        } finally {
+          await target.close();
+        }
+      })(),
+    );
+
+  program
     .command('start')
     .description(`run the main job (${MAIN_JOB_ID}) locally and print the run summary and its ledger record`)
     .action(async () =>
@@ -237,7 +288,14 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
           runCommand(t, jobs, io, { jobId: MAIN_JOB_ID, input: {}, wait: true, showRecord: true }),
         );
         io.out(
-          `\nNext: npx stepjobs history ${MAIN_JOB_ID}   ·   npx stepjobs show <runId>   ·   npx stepjobs jobs`,
+          [
+            '',
+            'Next:',
+            `  npx stepjobs run ${MAIN_JOB_ID} --no-dry-run   apply it to the simulated account (marks, releases, cancels)`,
+            '  npm start                                     then look again: marked resources are in grace, released ones are gone',
+            `  npx stepjobs history ${MAIN_JOB_ID}   ·   npx stepjobs actions <runId>   ·   npx stepjobs resource <id>   ·   npx stepjobs jobs`,
+            '  npx stepjobs simulated-account --reset        start the simulated account over',
+          ].join('\n'),
         );
         return code;
       })(),

@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { TaskHandler } from '../shared/handler';
 import { Ledger } from '../shared/ledger/ledger';
+import { logger } from '../shared/powertools';
 import { STACK_OUTPUT } from '../shared/constants';
 import { createTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb';
+import { prepareSimulatedAccount, type SimulatedAccountSetup } from './simulated-account';
 import { statusChangeEvent, ruleTargetsFor, type ExecutionStatus } from './status-events';
 import { buildOverrides, lambdaContext } from './task-overrides';
 import {
@@ -73,6 +75,11 @@ export interface LocalRuntimeOptions {
   dataDir?: string;
   /** Powertools log level for handlers. @default 'WARN' */
   logLevel?: string;
+  /**
+   * The simulated account the release job acts on locally (it must never reach a real one), or `false` for
+   * none. @default seeded with the built-in inventory when empty
+   */
+  simulatedAccount?: SimulatedAccountSetup | false;
 }
 
 export class LocalRuntime {
@@ -86,6 +93,8 @@ export class LocalRuntime {
   private constructor(
     readonly template: CfnTemplate,
     private readonly dynamo: EmbeddedDynamoDb,
+    /** Local-mode settings added to every function's own environment. */
+    private readonly localEnvironment: Readonly<Record<string, string>>,
   ) {
     this.functions = lambdaFunctions(template);
     this.jobs = discoverJobs(template);
@@ -98,13 +107,19 @@ export class LocalRuntime {
     const dynamo = await startEmbeddedDynamoDb({ path: options.dataDir });
     try {
       isolateFromAws(dynamo.endpoint, options.logLevel ?? 'WARN');
+      // The logger may have been built before this point (its module imported early); set its level directly.
+      logger.setLogLevel((options.logLevel ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
       // Powertools singletons read these once from process.env; every function of the app shares them.
       const shared = lambdaFunctions(options.template)[0]?.environment ?? {};
       for (const name of ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE']) {
         if (shared[name]) process.env[name] = shared[name];
       }
       await createTables(dynamo.client, tableInputs(options.template));
-      return new LocalRuntime(options.template, dynamo);
+      const localEnvironment =
+        options.simulatedAccount === false
+          ? {}
+          : await prepareSimulatedAccount(dynamo.client, options.simulatedAccount);
+      return new LocalRuntime(options.template, dynamo, localEnvironment);
     } catch (error) {
       await dynamo.stop();
       throw error;
@@ -199,7 +214,7 @@ export class LocalRuntime {
   /** Invoke one Lambda function in-process, as Lambda would, with the function's own environment. */
   async invoke(fn: LocalFunction, payload: unknown): Promise<unknown> {
     const handler = await this.loadHandler(fn);
-    return handler.forEnv(fn.environment)(payload, lambdaContext(fn));
+    return handler.forEnv({ ...fn.environment, ...this.localEnvironment })(payload, lambdaContext(fn));
   }
 
   /** The function whose handler is `entry` (e.g. `tasks/lifecycle/sweep.ts`). */

@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
@@ -52,8 +52,18 @@ export interface TaskOptions {
   inMap?: boolean;
   /** Extra environment for this function. @default none */
   environment?: Record<string, string>;
-  /** Grant the function what it needs beyond the ledger (which every task can write). @default none */
-  grant?: (fn: IFunction) => void;
+  /**
+   * What the function may do beyond the ledger (which every task can write). A statement whose resources
+   * must hold a wildcard says why in `wildcardReason`; the construct records it as the cdk-nag
+   * acknowledgement of exactly those resources. @default none
+   */
+  policies?: TaskPolicy[];
+}
+
+export interface TaskPolicy {
+  statement: PolicyStatement;
+  /** Why the statement's wildcard resources cannot be narrowed (required when it has any). */
+  wildcardReason?: string;
 }
 
 /** What a job's `steps` function gets to build its chain with. */
@@ -66,7 +76,7 @@ export interface StepBuilder {
    * Catch every error of a state the job built itself (a Map or Parallel) into the run's FailRun path.
    * Every top-level state that can fail must be caught; synth fails otherwise.
    */
-  catchFailures<T extends sfn.Map | sfn.Parallel | sfn.TaskStateBase>(state: T): T;
+  catchFailures<T extends sfn.Map | sfn.DistributedMap | sfn.Parallel | sfn.TaskStateBase>(state: T): T;
   /** The JSONPath `run` reference to pass into Map items (`{'run.$': '$.run'}`) so their tasks can record steps. */
   readonly runPath: string;
 }

@@ -7,6 +7,7 @@ import { RunNotFound } from '../../shared/errors';
 import { fireTimes } from '../../shared/schedule-expression';
 import type { JobDefinition } from '../../workflows/job-definition';
 import { CliError, ExitCode } from './errors';
+import { jobReports } from './job-reports';
 import { lastRunText, runDetailText, runsTable, shortTime, statusText, table, zoned } from './format';
 import { progressLine, shortCause } from './progress';
 import type { Target } from './target';
@@ -125,6 +126,11 @@ export async function runCommand(
     } else {
       io.out('');
       io.out(summaryLine(run));
+      const report = jobReports[job.id];
+      if (report && run.status !== RunStatus.SKIPPED && run.status !== RunStatus.DUPLICATE) {
+        io.out('');
+        io.out(await report(target, detail));
+      }
       if (options.showRecord) {
         io.out('');
         io.out('Ledger record (DynamoDB):');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { TriggerType } from '../../shared/constants';
 import { LocalRuntime, newExecutionName } from '../../local/runtime';
 import { synthesizeTemplate } from '../../local/synth';
+import type { SimulatedAccountSetup } from '../../local/simulated-account';
 import { CliError } from './errors';
 import { ProgressTracker } from './progress';
 import type { RunRequest, StartedRun, Target } from './target';
@@ -15,7 +16,9 @@ export class LocalTarget implements Target {
 
   private constructor(readonly runtime: LocalRuntime) {}
 
-  static async open(options: { dataDir?: string; logLevel?: string } = {}): Promise<LocalTarget> {
+  static async open(
+    options: { dataDir?: string; logLevel?: string; simulatedAccount?: SimulatedAccountSetup } = {},
+  ): Promise<LocalTarget> {
     const template = synthesizeTemplate();
     try {
       return new LocalTarget(
@@ -23,6 +26,7 @@ export class LocalTarget implements Target {
           template,
           dataDir: options.dataDir ?? LOCAL_DATA_DIR,
           logLevel: options.logLevel,
+          simulatedAccount: options.simulatedAccount,
         }),
       );
     } catch (error) {

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -15,6 +16,7 @@ import {
   type JobDefinition,
   type StepBuilder,
   type TaskOptions,
+  type TaskPolicy,
 } from '../../workflows/job-definition';
 import { acknowledgeWildcardResources, STAR_RESOURCE_FINDING } from '../nag';
 import type { LifecycleFunctions } from './lifecycle-functions';
@@ -133,6 +135,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
       reason:
         'X-Ray tracing (xray:PutTraceSegments etc.) and CloudWatch Logs delivery (logs:CreateLogDelivery etc.) support no resource-level permissions.',
     });
+    this.acknowledgeDistributedMapPolicy(stateMachine);
     this.stateMachine = stateMachine;
 
     this.schedule = new ScheduleTrigger(this, 'Trigger', {
@@ -182,7 +185,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
       environment: options.environment,
       description: `${jobId} ${id}: ${options.entry}`,
     }).fn;
-    options.grant?.(fn);
+    for (const policy of options.policies ?? []) this.addTaskPolicy(jobId, id, fn, policy);
     const step: Record<string, unknown> = { name: id };
     if (options.inMap) step['itemIndex.$'] = '$.itemIndex';
     const state = this.invoke(id, fn, {
@@ -194,7 +197,44 @@ export class JobWorkflow extends Construct implements StepBuilder {
     return options.inMap ? state : this.catchFailures(state);
   }
 
-  catchFailures<T extends sfn.Map | sfn.Parallel | sfn.TaskStateBase>(state: T): T {
+  /**
+   * A Distributed Map makes CDK add `DistributedMapPolicy` on the state machine role: starting and describing
+   * the map's own child executions, whose ARNs exist only at run time.
+   */
+  private acknowledgeDistributedMapPolicy(stateMachine: sfn.StateMachine): void {
+    const policy = stateMachine.node.tryFindChild('DistributedMapPolicy') as iam.Policy | undefined;
+    if (!policy) return;
+    const statements =
+      (policy.document.toJSON() as { Statement?: Array<{ Resource?: string | string[] }> }).Statement ?? [];
+    acknowledgeWildcardResources(
+      policy,
+      statements.flatMap((st) =>
+        Array.isArray(st.Resource) ? st.Resource : st.Resource ? [st.Resource] : [],
+      ),
+      "A Distributed Map starts and stops its own child executions (and map runs) of this state machine; their ARNs exist only at run time, so the wildcard is bounded to this state machine's executions.",
+    );
+  }
+
+  /** Attach a declared policy; its wildcard resources are acknowledged with the reason the job gave, or synth fails. */
+  private addTaskPolicy(jobId: string, taskId: string, fn: lambda.IFunction, policy: TaskPolicy): void {
+    fn.addToRolePolicy(policy.statement);
+    const wildcards = policy.statement.resources.filter((resource) => resource.includes('*'));
+    if (wildcards.length === 0) return;
+    if (!policy.wildcardReason) {
+      throw new JobDefinitionError(
+        jobId,
+        `task "${taskId}" policy ${policy.statement.sid ?? ''}`.trim(),
+        `has wildcard resources (${wildcards.join(', ')}) but no wildcardReason saying why they cannot be narrowed`,
+      );
+    }
+    const role = fn.role;
+    if (!role) throw new JobDefinitionError(jobId, `task "${taskId}"`, 'has no role to attach its policy to');
+    acknowledgeWildcardResources(role, wildcards, policy.wildcardReason);
+    if (wildcards.includes('*'))
+      Validations.of(role).acknowledge({ id: STAR_RESOURCE_FINDING, reason: policy.wildcardReason });
+  }
+
+  catchFailures<T extends sfn.Map | sfn.DistributedMap | sfn.Parallel | sfn.TaskStateBase>(state: T): T {
     state.addCatch(this.failRun, { errors: [sfn.Errors.ALL], resultPath: STATES_ERROR_PATH });
     this.caught.add(state);
     return state;

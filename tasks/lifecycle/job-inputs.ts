@@ -4,7 +4,9 @@
  */
 import type { z } from 'zod';
 import { HeartbeatInput } from '../heartbeat/input';
+import { ReleaseInput } from '../release/input';
 
 export const jobInputs: Readonly<Record<string, z.ZodObject>> = {
   heartbeat: HeartbeatInput,
+  'release-idle-resources': ReleaseInput,
 };

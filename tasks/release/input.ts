@@ -17,7 +17,10 @@ export const ReleasePolicy = z
   .object({
     /** Only resources carrying this tag with this value are candidates. */
     optIn: z
-      .object({ tagKey: z.string().min(1).default(TAGS.OPT_IN), tagValue: z.string().default(TAGS.OPT_IN_VALUE) })
+      .object({
+        tagKey: z.string().min(1).default(TAGS.OPT_IN),
+        tagValue: z.string().default(TAGS.OPT_IN_VALUE),
+      })
       .strict()
       .prefault({}),
     /** A resource with this tag (any value) is never touched; it wins over the opt-in. */
@@ -75,7 +78,26 @@ export const ReleasePolicy = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((policy, ctx) => {
+    // The job writes and removes the release-after tag itself; using it as the opt-in or protect key would
+    // make every run undo the previous one.
+    for (const [path, key] of [
+      [['optIn', 'tagKey'], policy.optIn.tagKey],
+      [['protectTagKey'], policy.protectTagKey],
+    ] as const) {
+      if (key === TAGS.RELEASE_AFTER) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path],
+          message: `must not be ${TAGS.RELEASE_AFTER}, the job's own mark tag`,
+        });
+      }
+    }
+    if (policy.optIn.tagKey === policy.protectTagKey) {
+      ctx.addIssue({ code: 'custom', path: ['protectTagKey'], message: 'must differ from optIn.tagKey' });
+    }
+  });
 export type ReleasePolicy = z.infer<typeof ReleasePolicy>;
 
 export const ReleaseInput = z

@@ -4,10 +4,17 @@
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import type { ReleasePolicy } from './input';
 
-export const RESOURCE_TYPES = ['ec2-instance', 'ebs-volume', 'ebs-snapshot', 'elastic-ip', 'log-group'] as const;
+export const RESOURCE_TYPES = [
+  'ec2-instance',
+  'ebs-volume',
+  'ebs-snapshot',
+  'elastic-ip',
+  'log-group',
+] as const;
 export const ResourceTypeId = z.enum(RESOURCE_TYPES);
 export type ResourceTypeId = z.infer<typeof ResourceTypeId>;
 
@@ -84,6 +91,11 @@ export interface EvaluationResult {
 export interface Clients {
   ec2: EC2Client;
   logs: CloudWatchLogsClient;
+  /**
+   * The account id for ARNs that no describe call carries (Elastic IPs): GetCallerIdentity needs no IAM
+   * permission.
+   */
+  sts: STSClient;
 }
 
 /** What releasing (or marking) one resource came to. */
@@ -101,7 +113,13 @@ export type ApplyOutcome = 'DONE' | 'ALREADY_GONE';
  */
 export type FactsByType = {
   'ec2-instance': { state: string; instanceType: string; launchTime: string };
-  'ebs-volume': { state: string; sizeGiB: number; volumeType: string; iops: number | null; createdAt: string };
+  'ebs-volume': {
+    state: string;
+    sizeGiB: number;
+    volumeType: string;
+    iops: number | null;
+    createdAt: string;
+  };
   'ebs-snapshot': { state: string; sizeGiB: number; startedAt: string; usedByImage: string | null };
   'elastic-ip': { associated: boolean; publicIp: string };
   'log-group': { retentionDays: number | null; storedBytes: number; createdAt: string };

@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { LOG_RETENTION_DAYS, ReleasePolicy } from '../../tasks/release/input';
-import { TAGS, type Resource, type ResourceTypeId } from '../../tasks/release/model';
+import { TAGS, type FactsByType, type Resource, type ResourceTypeId } from '../../tasks/release/model';
 
 export const DAY_MS = 86_400_000;
 
@@ -88,10 +88,13 @@ export const policyArb: fc.Arbitrary<ReleasePolicy> = fc
       'ec2-instance': fc.record({ enabled: enabledArb, action: fc.constantFrom('stop', 'terminate') }),
       'ebs-volume': fc.record({
         enabled: enabledArb,
-        unattachedDays: fc.integer({ min: 1, max: 60 }),
+        unattachedDays: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 60 })),
         snapshotFirst: fc.boolean(),
       }),
-      'ebs-snapshot': fc.record({ enabled: enabledArb, retentionDays: fc.integer({ min: 1, max: 120 }) }),
+      'ebs-snapshot': fc.record({
+        enabled: enabledArb,
+        retentionDays: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 120 })),
+      }),
       'elastic-ip': fc.record({ enabled: enabledArb }),
       'log-group': fc.record({ enabled: enabledArb, retentionDays: fc.constantFrom(...LOG_RETENTION_DAYS) }),
     }),
@@ -144,8 +147,12 @@ export const tagSpecArb: fc.Arbitrary<TagSpec> = fc.record({
   extra: fc.dictionary(fc.constantFrom('Name', 'team', 'env'), fc.string({ maxLength: 8 }), { maxKeys: 2 }),
 });
 
-/** A time relative to `now`, in days (fractional; negative is in the future): ages either side of any threshold. */
+/**
+ * A time relative to `now`, in days (fractional; negative is in the future): ages either side of any
+ * threshold, and often exactly a small whole number of days, to meet small thresholds exactly.
+ */
 const agoDaysArb = fc.oneof(
+  fc.integer({ min: 0, max: 4 }),
   fc.integer({ min: -2, max: 150 }),
   fc.double({ min: -2, max: 400, noNaN: true, noDefaultInfinity: true }),
 );
@@ -361,3 +368,48 @@ export const scenarioArb = (maxResources = 30): fc.Arbitrary<Scenario> =>
       policy,
       inventory: specs.map((spec) => materialize(spec, now, policy)),
     }));
+
+// Builders for example tests -------------------------------------------------------------------------------
+
+/** The clock of the example tests: facts below are dated relative to it. */
+export const EXAMPLE_NOW_ISO = '2026-02-13T12:00:00.000Z';
+
+/** Facts that make each type idle under the default policy at EXAMPLE_NOW_ISO (the ec2 expiry is a tag). */
+const EXAMPLE_FACTS: { [T in ResourceTypeId]: FactsByType[T] } = {
+  'ec2-instance': { state: 'running', instanceType: 't3.micro', launchTime: '2026-01-05T09:00:00.000Z' },
+  'ebs-volume': {
+    state: 'available',
+    sizeGiB: 100,
+    volumeType: 'gp3',
+    iops: 3000,
+    createdAt: '2026-01-03T00:00:00.000Z',
+  },
+  'ebs-snapshot': {
+    state: 'completed',
+    sizeGiB: 100,
+    startedAt: '2025-09-01T00:00:00.000Z',
+    usedByImage: null,
+  },
+  'elastic-ip': { associated: false, publicIp: '203.0.113.10' },
+  'log-group': { retentionDays: null, storedBytes: 5e9, createdAt: '2025-01-01T00:00:00.000Z' },
+};
+
+/** A resource of `type` with the example facts, overridden where given. New objects on every call. */
+export function exampleResource<T extends ResourceTypeId>(
+  type: T,
+  options: { idNumber?: number; facts?: Partial<FactsByType[T]>; tags?: Record<string, string> } = {},
+): Resource {
+  const id = resourceId(type, options.idNumber ?? 1);
+  return {
+    type,
+    id,
+    arn: arnOf(type, id),
+    tags: { ...options.tags },
+    facts: { ...EXAMPLE_FACTS[type], ...options.facts },
+  };
+}
+
+/** The default policy with overrides, through the real schema. */
+export function examplePolicy(overrides: Record<string, unknown> = {}): ReleasePolicy {
+  return ReleasePolicy.parse(overrides);
+}

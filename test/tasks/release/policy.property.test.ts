@@ -2,7 +2,8 @@
  * Properties of the release policy over random inventories (all five types, random tags and facts) and random
  * policies (grace 0 and fractions, small caps, disabled types). The oracle below restates the policy from its
  * documentation with `Date.parse` and plain comparisons, independently of the code's parser and rules.
- * Reproduce a failure with FC_SEED=<seed> (fast-check prints it), or change the seed to explore further.
+ * Reproduce a failure with FC_SEED=<seed> (fast-check prints it); explore further with another seed or more
+ * runs (FC_RUNS=5000).
  */
 import fc from 'fast-check';
 import { BlastRadiusExceeded } from '../../../tasks/release/errors';
@@ -19,7 +20,7 @@ import { rules } from '../../../tasks/release/rules';
 import { DAY_MS, policyArb, scenarioArb, type Scenario } from '../../helpers/release-arbitraries';
 
 const SEED = Number(process.env.FC_SEED ?? 20_260_214);
-const RUNS = { seed: SEED, numRuns: 200 };
+const RUNS = { seed: SEED, numRuns: Number(process.env.FC_RUNS ?? 200) };
 
 const scenarios = scenarioArb(30);
 

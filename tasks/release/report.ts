@@ -1,0 +1,64 @@
+/**
+ * Report: read every action of the run back from the ledger and sum it up per type, action and outcome,
+ * with the estimated monthly saving. The summary is the run's output; FinishRun stores it on the run record.
+ * More failed actions than the policy tolerates fail the run here, after everything else was recorded.
+ */
+import { z } from 'zod';
+import { StepJobsError } from '../../shared/errors';
+import { jobStep, type StepContext } from '../../shared/handler';
+import { isSimulated } from './account';
+import { ReleaseInput } from './input';
+
+export const ReportData = z.object({ input: ReleaseInput, results: z.record(z.string(), z.unknown()) });
+export type ReportData = z.infer<typeof ReportData>;
+
+export class ToleratedFailureExceeded extends StepJobsError {
+  constructor(failed: number, total: number, tolerated: number) {
+    super(
+      `${failed} of ${total} actions failed (${((failed / total) * 100).toFixed(1)}%), more than the tolerated ${tolerated}%; see "stepjobs actions <runId>"`,
+    );
+    this.name = 'ToleratedFailureExceeded';
+  }
+}
+
+export interface ReleaseReport {
+  dryRun: boolean;
+  simulatedAccount: boolean;
+  /** `<type>` → `<action>` → `<outcome>` → count. */
+  byType: Record<string, Record<string, Record<string, number>>>;
+  totals: { actions: number; failed: number; released: number; wouldRelease: number };
+  /** Releases carried out (or, in a dry run, planned), summed: USD per month at list prices. An estimate. */
+  estimatedMonthlySavingUsd: number;
+}
+
+export async function report(data: ReportData, ctx: StepContext): Promise<ReleaseReport> {
+  const byType: ReleaseReport['byType'] = {};
+  const totals = { actions: 0, failed: 0, released: 0, wouldRelease: 0 };
+  let saving = 0;
+  for await (const action of ctx.ledger.actions.allByRun(ctx.run.runId)) {
+    const perAction = (byType[action.resourceType] ??= {});
+    const perOutcome = (perAction[action.action] ??= {});
+    perOutcome[action.outcome] = (perOutcome[action.outcome] ?? 0) + 1;
+    totals.actions += 1;
+    if (action.outcome === 'FAILED') totals.failed += 1;
+    if (action.action !== 'release') continue;
+    const counts = action.dryRun ? action.outcome === 'PLANNED' : action.outcome === 'DONE';
+    if (!counts) continue;
+    if (action.dryRun) totals.wouldRelease += 1;
+    else totals.released += 1;
+    saving += action.estimatedMonthlySavingUsd ?? 0;
+  }
+  const tolerated = data.input.policy.toleratedFailurePercentage;
+  if (totals.actions > 0 && (totals.failed / totals.actions) * 100 > tolerated) {
+    throw new ToleratedFailureExceeded(totals.failed, totals.actions, tolerated);
+  }
+  return {
+    dryRun: data.input.dryRun,
+    simulatedAccount: isSimulated(ctx.env),
+    byType,
+    totals,
+    estimatedMonthlySavingUsd: Math.round(saving * 100) / 100,
+  };
+}
+
+export const handler = jobStep(ReportData, report);
