@@ -3,7 +3,7 @@
  * deployed stack (`--aws`). Bad input gets one clear line on stderr and a non-zero exit, never a stack trace.
  */
 // Must stay the first import: see the module.
-import './cli/handler-defaults';
+import '../local/process-defaults';
 import { Command, CommanderError, Option } from 'commander';
 import { userInfo } from 'node:os';
 import path from 'node:path';

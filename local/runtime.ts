@@ -3,6 +3,8 @@
  * Lambda handlers called in-process with their own environment, DynamoDB served by dynalite. Nothing reaches
  * AWS: every Task is overridden (see task-overrides.ts) and every other AWS endpoint points at a closed port.
  */
+// First: Powertools reads these settings when its singletons are built (see the module).
+import './process-defaults';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';

@@ -17,10 +17,12 @@ export function actionsTable(actions: readonly ActionRecord[], withRun = false):
       a.resourceType,
       a.resourceId,
       `${a.action}${a.operation && a.operation !== a.action ? ` (${a.operation})` : ''}`,
-      `${a.outcome}${a.dryRun ? ' (dry run)' : ''}${a.error ? `: ${truncate(a.error.name, 30)}` : ''}`,
+      `${a.outcome}${a.error ? `: ${truncate(a.error.name, 30)}` : ''}`,
       a.action === 'release' ? money(a.estimatedMonthlySavingUsd) : '',
-      truncate(a.reason, 70),
+      a.reason,
     ]),
+    // Wrap the reason rather than cut it: it is the answer to "why".
+    [...(withRun ? [null, null] : []), null, null, null, null, null, 56],
   );
 }
 

@@ -1,5 +1,5 @@
 /**
- * Imported first by the CLI entry, before anything that could load a handler module: Powertools reads its
+ * Imported first by the CLI entry and the local runtime, before anything that could load a handler module: Powertools reads its
  * settings from the environment when its singletons are built, and in local mode handlers run inside the
  * CLI's process. Metrics and tracing have no local destination; logs stay quiet unless --verbose (the local
  * runtime sets the level). Values the user set are kept.
