@@ -1,0 +1,264 @@
+/**
+ * IAM is the release job's last line of defence: whatever the code or a run's input says, Plan can only read,
+ * and ApplyBatch can change only resources that carry the deploy-time opt-in tag and not the protect tag, and
+ * write no tag but the job's own mark. These tests read the statements of the synthesized stack (every job).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { z } from 'zod';
+import { TAGS } from '../../tasks/release/model';
+import { defineJob, type JobDefinition } from '../../workflows/job-definition';
+import { functionIdOf, logicalIdOf, synth } from './synth';
+
+const { template } = synth({ nag: false });
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+type CfnResource = { Type: string; Properties?: Record<string, unknown> };
+const resources = (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
+
+const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** A CloudFormation value as text: `Ref`s and `GetAtt`s become `${...}` placeholders, joins are joined. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const token = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
+  if (token.Ref) return `\${${token.Ref}}`;
+  if (token['Fn::GetAtt']) return `\${${token['Fn::GetAtt'].join('.')}}`;
+  if (token['Fn::Join']) return token['Fn::Join'][1].map(render).join(token['Fn::Join'][0]);
+  throw new Error(`Unexpected value in a policy: ${JSON.stringify(value)}`);
+}
+
+/** The statements of every policy attached to the role of the function built from `entry`. */
+function roleStatements(t: Template, entry: string): Statement[] {
+  const fn = resources[functionIdOf(t, entry)];
+  const role = (fn?.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const inline = list(
+    resources[role]?.Properties?.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>,
+  );
+  const attached = Object.values(resources).filter(
+    (r) =>
+      r.Type === 'AWS::IAM::Policy' &&
+      list(r.Properties?.Roles as Array<{ Ref?: string }>).some((ref) => ref.Ref === role),
+  );
+  return [
+    ...inline.flatMap((p) => p.PolicyDocument.Statement),
+    ...attached.flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement),
+  ];
+}
+
+const actionsOf = (statement: Statement) => list(statement.Action);
+const resourcesOf = (statement: Statement) => list(statement.Resource).map(render);
+
+/** Every IAM statement anywhere in the template: policies, roles, queue and key policies alike. */
+function allStatements(value: unknown): Statement[] {
+  if (Array.isArray(value)) return value.flatMap(allStatements);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) =>
+    key === 'Statement' ? list(child as Statement | Statement[]) : allStatements(child),
+  );
+}
+
+const PLAN = 'tasks/release/plan.ts';
+const APPLY_BATCH = 'tasks/release/apply-batch.ts';
+const OPTED_IN_UNPROTECTED = {
+  StringEquals: { [`aws:ResourceTag/${TAGS.OPT_IN}`]: TAGS.OPT_IN_VALUE },
+  Null: { [`aws:ResourceTag/${TAGS.PROTECT}`]: 'true' },
+};
+const ONLY_THE_MARK_TAG = { 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.RELEASE_AFTER] } };
+/** Verbs that change something. */
+const CHANGES = /:(Create|Delete|Put|Stop|Terminate|Release|Tag|Untag|Modify|Update|Detach|Disassociate)/;
+/** The backup snapshot CreateSnapshot makes: a new resource, with no account in its ARN and no tags yet. */
+const NEW_SNAPSHOT = /^arn:\$\{AWS::Partition\}:ec2:\$\{AWS::Region\}::snapshot\/\*$/;
+
+describe('Plan (discovery)', () => {
+  const statements = roleStatements(template, PLAN);
+  const ownLogGroup = `\${${logicalIdOf(
+    template,
+    'AWS::Logs::LogGroup',
+    (r) =>
+      JSON.stringify(r).length > 0 &&
+      render((resources[functionIdOf(template, PLAN)]?.Properties?.LoggingConfig as { LogGroup: unknown }).LogGroup) ===
+        `\${${Object.entries(resources).find(([, v]) => v === r)?.[0] ?? ''}}`,
+  )}.Arn}`;
+  const ledger = `\${${logicalIdOf(template, 'AWS::DynamoDB::Table', () => true)}.Arn}`;
+
+  test('reads the account with Describe and List calls only', () => {
+    const onTheAccount = statements.filter(
+      (s) => !resourcesOf(s).some((r) => r === ownLogGroup || r.startsWith(ledger)),
+    );
+    const accountActions = onTheAccount.flatMap(actionsOf).filter((a) => /^(ec2|logs):/.test(a));
+    expect(accountActions.sort()).toEqual([
+      'ec2:DescribeAddresses',
+      'ec2:DescribeImages',
+      'ec2:DescribeInstances',
+      'ec2:DescribeSnapshots',
+      'ec2:DescribeVolumes',
+      'logs:DescribeLogGroups',
+      'logs:ListTagsForResource',
+    ]);
+    for (const action of accountActions) expect(action).toMatch(/^(ec2|logs):(Describe|List)[A-Za-z]+$/);
+  });
+
+  test('can change nothing but its own log streams and the ledger', () => {
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      expect(statement.NotAction).toBeUndefined();
+      const changing = actionsOf(statement).filter((a) => CHANGES.test(a) && !a.startsWith('xray:'));
+      if (changing.length === 0) continue;
+      const where = resourcesOf(statement);
+      const ownLogs = where.every((r) => r === ownLogGroup);
+      const ledgerOnly = where.every((r) => r.startsWith(ledger));
+      expect({ changing, where, allowed: ownLogs || ledgerOnly }).toEqual({
+        changing,
+        where,
+        allowed: true,
+      });
+      if (ownLogs) expect(changing.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      if (ledgerOnly) for (const action of changing) expect(action).toMatch(/^dynamodb:/);
+    }
+    const all = statements.flatMap(actionsOf);
+    for (const verb of ['Stop', 'Terminate', 'Delete', 'Release', 'Tag']) {
+      expect(all.filter((a) => /^(ec2|logs):/.test(a) && a.includes(verb))).toEqual([]);
+    }
+  });
+});
+
+describe('ApplyBatch (changes)', () => {
+  const statements = roleStatements(template, APPLY_BATCH);
+  const granting = (action: string) => statements.filter((s) => actionsOf(s).includes(action));
+
+  test.each([
+    'ec2:StopInstances',
+    'ec2:TerminateInstances',
+    'ec2:DeleteVolume',
+    'ec2:DeleteSnapshot',
+    'ec2:ReleaseAddress',
+    'ec2:CreateSnapshot',
+    'logs:PutRetentionPolicy',
+  ])('%s on existing resources needs the opt-in tag and no protect tag', (action) => {
+    const onExisting = granting(action).filter((s) => !resourcesOf(s).every((r) => NEW_SNAPSHOT.test(r)));
+    expect(onExisting.length).toBeGreaterThan(0);
+    for (const statement of onExisting) {
+      expect(statement.Effect).toBe('Allow');
+      expect(statement.Condition).toEqual(OPTED_IN_UNPROTECTED);
+      for (const resource of resourcesOf(statement)) {
+        expect(resource).not.toBe('*');
+        expect(resource).toMatch(
+          /^arn:\$\{AWS::Partition\}:(ec2|logs):\$\{AWS::Region\}:\$\{AWS::AccountId\}:(instance\/|volume\/|snapshot\/|elastic-ip\/|log-group:)\*$/,
+        );
+      }
+    }
+  });
+
+  test('the only unconditioned CreateSnapshot is of the new backup snapshot; volumes it reads are conditioned', () => {
+    const [newSnapshot, ...others] = granting('ec2:CreateSnapshot').filter((s) => !s.Condition);
+    expect(others).toEqual([]);
+    expect(actionsOf(newSnapshot ?? { Effect: 'Allow' })).toEqual(['ec2:CreateSnapshot']);
+    expect(resourcesOf(newSnapshot ?? { Effect: 'Allow' })).toEqual([
+      expect.stringMatching(NEW_SNAPSHOT),
+    ]);
+    const onVolumes = granting('ec2:CreateSnapshot').filter((s) =>
+      resourcesOf(s).some((r) => r.endsWith(':volume/*')),
+    );
+    expect(onVolumes.map((s) => s.Condition)).toEqual([OPTED_IN_UNPROTECTED]);
+  });
+
+  test.each(['ec2:CreateTags', 'ec2:DeleteTags', 'logs:TagResource', 'logs:UntagResource'])(
+    '%s on existing resources may write only the %s key',
+    (action) => {
+      const onExisting = granting(action).filter((s) => !resourcesOf(s).every((r) => NEW_SNAPSHOT.test(r)));
+      expect(onExisting.length).toBeGreaterThan(0);
+      for (const statement of onExisting) expect(statement.Condition).toEqual(ONLY_THE_MARK_TAG);
+    },
+  );
+
+  test('tags on the new backup snapshot can be written only while CreateSnapshot makes it', () => {
+    const onNew = granting('ec2:CreateTags').filter((s) => resourcesOf(s).every((r) => NEW_SNAPSHOT.test(r)));
+    expect(onNew).toHaveLength(1);
+    expect(onNew[0]?.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } });
+  });
+
+  test('every statement that changes EC2 or Logs resources carries a condition', () => {
+    const ownLogGroupActions = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+    const changing = statements.filter((s) =>
+      actionsOf(s).some((a) => /^(ec2|logs):/.test(a) && CHANGES.test(a) && !ownLogGroupActions.includes(a)),
+    );
+    expect(changing.length).toBeGreaterThan(0);
+    for (const statement of changing) {
+      const unconditionedCreateSnapshot =
+        actionsOf(statement).join() === 'ec2:CreateSnapshot' &&
+        resourcesOf(statement).every((r) => NEW_SNAPSHOT.test(r));
+      if (!unconditionedCreateSnapshot) expect(statement.Condition).toBeDefined();
+    }
+  });
+});
+
+describe('the whole template', () => {
+  const statements = allStatements(template.toJSON());
+
+  test('has no statement with an action of * or <service>:*', () => {
+    expect(statements.length).toBeGreaterThan(20);
+    for (const statement of statements) {
+      for (const action of [...list(statement.Action), ...list(statement.NotAction)]) {
+        expect(action).not.toBe('*');
+        expect(action).not.toMatch(/^[a-z0-9-]+:\*$/i);
+      }
+    }
+  });
+
+  test('uses no AWS managed policy', () => {
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    for (const [id, resource] of Object.entries(resources)) {
+      if (resource.Type !== 'AWS::IAM::Role') continue;
+      expect({ id, managed: resource.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
+    }
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/:iam::aws:policy\//);
+  });
+});
+
+describe('synth refuses', () => {
+  const Input = z.object({});
+  const wildJob = (wildcardReason?: string): JobDefinition =>
+    defineJob({
+      id: 'wild-job',
+      description: 'A job that asks for a wildcard',
+      schedule: { expression: 'rate(1 day)' },
+      timeout: Duration.minutes(5),
+      input: Input,
+      steps: (b) =>
+        b.task('ListEverything', {
+          entry: 'tasks/heartbeat/heartbeat.ts',
+          policies: [
+            {
+              statement: new iam.PolicyStatement({
+                sid: 'ReadAll',
+                actions: ['ec2:DescribeInstances'],
+                resources: ['*'],
+              }),
+              ...(wildcardReason === undefined ? {} : { wildcardReason }),
+            },
+          ],
+        }),
+    });
+  const build = (job: JobDefinition) => synth({ jobs: [job], jobInputs: { [job.id]: job.input }, nag: false });
+
+  test('a wildcard resource without a wildcardReason, naming the job, the task and the statement', () => {
+    expect(() => build(wildJob())).toThrow(
+      'Job "wild-job": task "ListEverything" policy ReadAll has wildcard resources (*) but no wildcardReason',
+    );
+  });
+
+  test('but accepts the same statement with its reason', () => {
+    expect(() => build(wildJob('EC2 Describe calls support no resource-level permissions.'))).not.toThrow();
+  });
+});
