@@ -5,26 +5,11 @@
 import type { RunDetail } from '../../shared/ledger/runs-repository';
 import type { ActionRecord } from '../../shared/ledger/items';
 import { actionsTable } from './action-commands';
+import type { PlanOutput } from '../../tasks/release/plan';
 import { table } from './format';
 
-interface TypeCounts {
-  discovered: number;
-  candidates: number;
-  mark: number;
-  release: number;
-  cancel: number;
-  inGrace: number;
-  notOptedIn: number;
-  protected: number;
-  notIdle: number;
-}
-
-interface PlanSummary {
-  dryRun: boolean;
-  simulatedAccount: boolean;
-  counts: Record<string, TypeCounts>;
-  estimatedMonthlySavingUsd: number;
-}
+/** The parts of the Plan step's output the summary shows. */
+type PlanSummary = Pick<PlanOutput, 'dryRun' | 'simulatedAccount' | 'counts' | 'estimatedMonthlySavingUsd'>;
 
 function planOf(detail: RunDetail): PlanSummary | undefined {
   if (!detail.run.output) return undefined;

@@ -56,6 +56,14 @@ function roleStatements(t: Template, entry: string): Statement[] {
   ];
 }
 
+/** `${<LogGroupId>.Arn}`: the log group the function built from `entry` writes to. */
+function ownLogGroupArn(entry: string): string {
+  const config = resources[functionIdOf(template, entry)]?.Properties?.LoggingConfig as {
+    LogGroup: { Ref: string };
+  };
+  return `\${${config.LogGroup.Ref}.Arn}`;
+}
+
 const actionsOf = (statement: Statement) => list(statement.Action);
 const resourcesOf = (statement: Statement) => list(statement.Resource).map(render);
 
@@ -82,14 +90,7 @@ const NEW_SNAPSHOT = /^arn:\$\{AWS::Partition\}:ec2:\$\{AWS::Region\}::snapshot\
 
 describe('Plan (discovery)', () => {
   const statements = roleStatements(template, PLAN);
-  const ownLogGroup = `\${${logicalIdOf(
-    template,
-    'AWS::Logs::LogGroup',
-    (r) =>
-      JSON.stringify(r).length > 0 &&
-      render((resources[functionIdOf(template, PLAN)]?.Properties?.LoggingConfig as { LogGroup: unknown }).LogGroup) ===
-        `\${${Object.entries(resources).find(([, v]) => v === r)?.[0] ?? ''}}`,
-  )}.Arn}`;
+  const ownLogGroup = ownLogGroupArn(PLAN);
   const ledger = `\${${logicalIdOf(template, 'AWS::DynamoDB::Table', () => true)}.Arn}`;
 
   test('reads the account with Describe and List calls only', () => {
@@ -127,9 +128,9 @@ describe('Plan (discovery)', () => {
       if (ledgerOnly) for (const action of changing) expect(action).toMatch(/^dynamodb:/);
     }
     const all = statements.flatMap(actionsOf);
-    for (const verb of ['Stop', 'Terminate', 'Delete', 'Release', 'Tag']) {
-      expect(all.filter((a) => /^(ec2|logs):/.test(a) && a.includes(verb))).toEqual([]);
-    }
+    expect(all.filter((a) => /^(ec2|logs):(Stop|Terminate|Delete|Release|Put|Tag|Untag)/.test(a))).toEqual([
+      'logs:PutLogEvents',
+    ]);
   });
 });
 
@@ -174,7 +175,7 @@ describe('ApplyBatch (changes)', () => {
   });
 
   test.each(['ec2:CreateTags', 'ec2:DeleteTags', 'logs:TagResource', 'logs:UntagResource'])(
-    '%s on existing resources may write only the %s key',
+    `%s on existing resources may write only the ${TAGS.RELEASE_AFTER} key`,
     (action) => {
       const onExisting = granting(action).filter((s) => !resourcesOf(s).every((r) => NEW_SNAPSHOT.test(r)));
       expect(onExisting.length).toBeGreaterThan(0);
@@ -206,13 +207,30 @@ describe('ApplyBatch (changes)', () => {
 describe('the whole template', () => {
   const statements = allStatements(template.toJSON());
 
-  test('has no statement with an action of * or <service>:*', () => {
+  const wildcard = (action: string) => action === '*' || /^[a-z0-9-]+:\*$/i.test(action);
+  const wildcardActions = (statement: Statement) =>
+    [...list(statement.Action), ...list(statement.NotAction)].filter(wildcard);
+
+  test('allows no action * or <service>:*', () => {
     expect(statements.length).toBeGreaterThan(20);
-    for (const statement of statements) {
-      for (const action of [...list(statement.Action), ...list(statement.NotAction)]) {
-        expect(action).not.toBe('*');
-        expect(action).not.toMatch(/^[a-z0-9-]+:\*$/i);
-      }
+    for (const statement of statements.filter((s) => s.Effect === 'Allow')) {
+      expect({ sid: statement.Sid, wildcards: wildcardActions(statement) }).toEqual({
+        sid: statement.Sid,
+        wildcards: [],
+      });
+      expect(statement.NotAction).toBeUndefined();
+    }
+  });
+
+  test('has a <service>:* only in Deny statements that refuse requests without TLS (enforceSSL)', () => {
+    const withWildcards = statements.filter((s) => wildcardActions(s).length > 0);
+    expect(withWildcards.length).toBeGreaterThan(0);
+    for (const statement of withWildcards) {
+      expect(statement).toMatchObject({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+      expect(wildcardActions(statement)).not.toContain('*');
     }
   });
 
