@@ -291,10 +291,10 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
           [
             '',
             'Next:',
-            `  npx stepjobs run ${MAIN_JOB_ID} --no-dry-run   apply it to the simulated account (marks, releases, cancels)`,
-            '  npm start                                     then look again: marked resources are in grace, released ones are gone',
-            `  npx stepjobs history ${MAIN_JOB_ID}   ·   npx stepjobs actions <runId>   ·   npx stepjobs resource <id>   ·   npx stepjobs jobs`,
-            '  npx stepjobs simulated-account --reset        start the simulated account over',
+            `  npx stepjobs run ${MAIN_JOB_ID} --no-dry-run   apply it to the simulated account`,
+            '  npm start                                              look again: marked ones are in grace, released ones gone',
+            `  npx stepjobs actions <runId>   ·   npx stepjobs resource <id>   ·   npx stepjobs history ${MAIN_JOB_ID}`,
+            '  npx stepjobs simulated-account --reset                 start the simulated account over',
           ].join('\n'),
         );
         return code;

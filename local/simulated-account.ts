@@ -3,7 +3,7 @@
  * embedded DynamoDB (so it persists between commands like the ledger), seeded on first use. Every function
  * gets its table name in its environment, which is how the release tasks know to use the simulated clients.
  */
-import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SIMULATED_ACCOUNT_TABLE } from '../tasks/release/account';
 import {
   ensureSimulatedAccountTable,
@@ -34,6 +34,7 @@ export async function prepareSimulatedAccount(
     } catch (error) {
       if ((error as Error).name !== 'ResourceNotFoundException') throw error;
     }
+    await waitUntilDeleted(client, SIMULATED_ACCOUNT_TABLE_NAME);
   }
   await ensureSimulatedAccountTable(client, SIMULATED_ACCOUNT_TABLE_NAME);
   const existing = await readSimulatedAccount(client, SIMULATED_ACCOUNT_TABLE_NAME);
@@ -41,4 +42,27 @@ export async function prepareSimulatedAccount(
     await seedSimulatedAccount(client, SIMULATED_ACCOUNT_TABLE_NAME, (setup.seed ?? simulatedInventory)(now));
   }
   return { [SIMULATED_ACCOUNT_TABLE]: SIMULATED_ACCOUNT_TABLE_NAME };
+}
+
+const DELETE_POLL_MS = 10;
+const DELETE_TIMEOUT_MS = 30_000;
+
+/**
+ * DeleteTable only starts the deletion (the table is DELETING for a while, in dynalite too), and creating the
+ * table again before it is gone fails: wait until DescribeTable no longer finds it.
+ */
+async function waitUntilDeleted(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + DELETE_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      if (Date.now() > deadline) {
+        throw new Error(`Table ${tableName} is still ${Table?.TableStatus} after ${DELETE_TIMEOUT_MS} ms`);
+      }
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, DELETE_POLL_MS));
+  }
 }

@@ -98,7 +98,12 @@ function releasePolicies(scope: Construct): TaskPolicy[] {
     StringEquals: { [`aws:ResourceTag/${OPT_IN.key}`]: OPT_IN.value },
     Null: { [`aws:ResourceTag/${PROTECT_KEY}`]: 'true' },
   };
-  const onlyTheMarkTag = { 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.RELEASE_AFTER] } };
+  // ForAllValues also matches a request with no tag keys, and DeleteTags without keys deletes every tag:
+  // require that keys are present, and that they are all the mark tag.
+  const onlyTheMarkTag = {
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.RELEASE_AFTER] },
+    Null: { 'aws:TagKeys': 'false' },
+  };
   return [
     {
       statement: new iam.PolicyStatement({
@@ -194,9 +199,11 @@ export const releaseIdleResources = defineJob({
       entry: 'tasks/release/apply-batch.ts',
       inMap: true,
       data: { 'batch.$': '$.batch', 'policy.$': '$.policy' },
-      timeout: Duration.minutes(5),
+      // An Express child workflow lives at most 5 minutes: 3 attempts of 90 s plus the pauses fit. A batch
+      // that still does not finish leaves its actions PLANNED; Report counts them and a redrive resumes them.
+      timeout: Duration.seconds(90),
       memorySize: 512,
-      retry: [TRANSIENT_RETRY],
+      retry: [{ ...TRANSIENT_RETRY, maxAttempts: 2 }],
       // Apply re-reads a resource before acting (attached again? already gone?), then changes it.
       policies: [...discoveryPolicies(b.scope), ...releasePolicies(b.scope)],
     });

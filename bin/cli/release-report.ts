@@ -21,14 +21,36 @@ function planOf(detail: RunDetail): PlanSummary | undefined {
   }
 }
 
+/** Whether the run was a dry run: the plan says so; without one (a run that failed first), its input does. */
+function isDryRun(
+  detail: RunDetail,
+  plan: PlanSummary | undefined,
+  actions: readonly ActionRecord[],
+): boolean {
+  if (plan) return plan.dryRun;
+  const { dryRun } = detail.run.input as { dryRun?: unknown };
+  return typeof dryRun === 'boolean' ? dryRun : actions.every((a) => a.dryRun);
+}
+
 export function releaseReportText(detail: RunDetail, actions: readonly ActionRecord[]): string {
   const plan = planOf(detail);
   const lines: string[] = [];
-  const dryRun = plan?.dryRun ?? actions.every((a) => a.dryRun);
+  const dryRun = isDryRun(detail, plan, actions);
   if (plan?.simulatedAccount) {
     lines.push(
       'NOTE: this ran against the SIMULATED account (local mode): no real AWS resource exists or was touched.',
     );
+  }
+  if (!plan && actions.length === 0) {
+    // Failed before Plan recorded anything (invalid input, a blast-radius cap): there is no plan to show.
+    const why = detail.run.error
+      ? `the run failed (${detail.run.error.name}) before recording a plan`
+      : 'no plan was recorded';
+    lines.push(
+      `${dryRun ? 'DRY RUN' : 'NOT APPLIED'}: ${why}; nothing was changed.`,
+      `Ledger: npx stepjobs show ${detail.run.runId}`,
+    );
+    return lines.join('\n');
   }
   lines.push(
     dryRun

@@ -14,9 +14,17 @@ export const SIMULATED_ACCOUNT_TABLE = 'STEPJOBS_SIMULATED_ACCOUNT_TABLE';
 
 const cache = new Map<string, Clients>();
 
+/**
+ * The clients for the account `env` names, created once per process. The simulated account's key includes the
+ * DynamoDB endpoint, as `ledgerFor` does: the SDK reads `AWS_ENDPOINT_URL_DYNAMODB` when a client is created,
+ * and a second embedded DynamoDB in the same process (each CLI command, tests) must not get a client that
+ * still points at the first one.
+ */
 export function accountClients(env: Env): Clients {
   const simulatedTable = env[SIMULATED_ACCOUNT_TABLE];
-  const key = simulatedTable ? `simulated:${simulatedTable}` : 'aws';
+  const key = simulatedTable
+    ? `simulated:${simulatedTable}@${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`
+    : 'aws';
   let clients = cache.get(key);
   if (!clients) {
     clients = simulatedTable ? simulatedClients(new DynamoDBClient({}), simulatedTable) : createClients();

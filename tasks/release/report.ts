@@ -1,7 +1,9 @@
 /**
  * Report: read every action of the run back from the ledger and sum it up per type, action and outcome,
  * with the estimated monthly saving. The summary is the run's output; FinishRun stores it on the run record.
- * More failed actions than the policy tolerates fail the run here, after everything else was recorded.
+ * More failed actions than the policy tolerates fail the run here, after everything else was recorded. An
+ * action a run that applies never carried out (still PLANNED: its batch failed and the Map tolerated it) counts
+ * as failed: it was planned and not done.
  */
 import { z } from 'zod';
 import { StepJobsError } from '../../shared/errors';
@@ -13,9 +15,13 @@ export const ReportData = z.object({ input: ReleaseInput, results: z.record(z.st
 export type ReportData = z.infer<typeof ReportData>;
 
 export class ToleratedFailureExceeded extends StepJobsError {
-  constructor(failed: number, total: number, tolerated: number) {
+  constructor(failed: number, total: number, tolerated: number, notApplied = 0) {
+    const parts = [
+      ...(failed > 0 || notApplied === 0 ? [`${failed} of ${total} actions failed`] : []),
+      ...(notApplied > 0 ? [`${notApplied} of ${total} actions were never applied`] : []),
+    ];
     super(
-      `${failed} of ${total} actions failed (${((failed / total) * 100).toFixed(1)}%), more than the tolerated ${tolerated}%; see "stepjobs actions <runId>"`,
+      `${parts.join(' and ')} (${(((failed + notApplied) / total) * 100).toFixed(1)}%), more than the tolerated ${tolerated}%; see "stepjobs actions <runId>"`,
     );
     this.name = 'ToleratedFailureExceeded';
   }
@@ -26,14 +32,18 @@ export interface ReleaseReport {
   simulatedAccount: boolean;
   /** `<type>` → `<action>` → `<outcome>` → count. */
   byType: Record<string, Record<string, Record<string, number>>>;
-  totals: { actions: number; failed: number; released: number; wouldRelease: number };
+  /**
+   * `notApplied`: actions of a run that applies still PLANNED after Apply (their batch failed and the Map
+   * tolerated it); they count as failed against the tolerated percentage.
+   */
+  totals: { actions: number; failed: number; notApplied: number; released: number; wouldRelease: number };
   /** Releases carried out (or, in a dry run, planned), summed: USD per month at list prices. An estimate. */
   estimatedMonthlySavingUsd: number;
 }
 
 export async function report(data: ReportData, ctx: StepContext): Promise<ReleaseReport> {
   const byType: ReleaseReport['byType'] = {};
-  const totals = { actions: 0, failed: 0, released: 0, wouldRelease: 0 };
+  const totals = { actions: 0, failed: 0, notApplied: 0, released: 0, wouldRelease: 0 };
   let saving = 0;
   for await (const action of ctx.ledger.actions.allByRun(ctx.run.runId)) {
     const perAction = (byType[action.resourceType] ??= {});
@@ -41,6 +51,7 @@ export async function report(data: ReportData, ctx: StepContext): Promise<Releas
     perOutcome[action.outcome] = (perOutcome[action.outcome] ?? 0) + 1;
     totals.actions += 1;
     if (action.outcome === 'FAILED') totals.failed += 1;
+    if (!action.dryRun && action.outcome === 'PLANNED') totals.notApplied += 1;
     if (action.action !== 'release') continue;
     const counts = action.dryRun ? action.outcome === 'PLANNED' : action.outcome === 'DONE';
     if (!counts) continue;
@@ -49,8 +60,9 @@ export async function report(data: ReportData, ctx: StepContext): Promise<Releas
     saving += action.estimatedMonthlySavingUsd ?? 0;
   }
   const tolerated = data.input.policy.toleratedFailurePercentage;
-  if (totals.actions > 0 && (totals.failed / totals.actions) * 100 > tolerated) {
-    throw new ToleratedFailureExceeded(totals.failed, totals.actions, tolerated);
+  const unsuccessful = totals.failed + totals.notApplied;
+  if (totals.actions > 0 && (unsuccessful / totals.actions) * 100 > tolerated) {
+    throw new ToleratedFailureExceeded(totals.failed, totals.actions, tolerated, totals.notApplied);
   }
   return {
     dryRun: data.input.dryRun,

@@ -162,6 +162,8 @@ function instanceState(name: Of<'ec2-instance'>['state']): InstanceState {
 }
 
 const DEFAULT_PAGE_SIZE = 5;
+/** Items read per inventory query when paging; pages returned to callers still hold `pageSize` at most. */
+const READ_AHEAD = 100;
 const DYNAMO_BATCH = 25;
 
 /** The table of the inventory: one item per resource, `type` + `id`, `tags` a map. */
@@ -211,7 +213,9 @@ class Inventory {
             ...(options.prefix ? { ':prefix': options.prefix } : {}),
           },
           ExclusiveStartKey: start,
-          Limit: Number.isFinite(options.limit) ? options.limit + 1 : undefined,
+          // Read ahead: a filter may skip most of what is read, and reading `limit + 1` at a time made a
+          // filtered describe (a safety snapshot looked up by tag) cost one query per few resources.
+          Limit: Number.isFinite(options.limit) ? Math.max(options.limit + 1, READ_AHEAD) : undefined,
           ConsistentRead: true,
         }),
       );

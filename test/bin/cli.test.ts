@@ -7,33 +7,12 @@ import '../helpers/quiet';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../../bin/stepjobs';
+import { runCli, type CliResult } from '../helpers/cli';
 import { ExitCode } from '../../bin/cli/errors';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the CLI with `args`, capturing what it writes. */
-async function cli(...args: string[]): Promise<CliResult> {
-  const capture = (stream: NodeJS.WriteStream, into: string[]) =>
-    jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-      into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof stream.write);
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = capture(process.stdout, out);
-  const stderr = capture(process.stderr, err);
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
+/** Run the CLI with `args` on the process environment (this file points STEPJOBS_DATA_DIR at a temp dir). */
+function cli(...args: string[]): Promise<CliResult> {
+  return runCli(args);
 }
 
 /** A usage error: exit 2 and exactly one line on stderr, without a stack trace. */

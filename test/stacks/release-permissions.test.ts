@@ -82,7 +82,11 @@ const OPTED_IN_UNPROTECTED = {
   StringEquals: { [`aws:ResourceTag/${TAGS.OPT_IN}`]: TAGS.OPT_IN_VALUE },
   Null: { [`aws:ResourceTag/${TAGS.PROTECT}`]: 'true' },
 };
-const ONLY_THE_MARK_TAG = { 'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.RELEASE_AFTER] } };
+/** Tag keys must be present (a DeleteTags without keys deletes every tag) and all be the mark tag. */
+const ONLY_THE_MARK_TAG = {
+  'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.RELEASE_AFTER] },
+  Null: { 'aws:TagKeys': 'false' },
+};
 /** Verbs that change something. */
 const CHANGES = /:(Create|Delete|Put|Stop|Terminate|Release|Tag|Untag|Modify|Update|Detach|Disassociate)/;
 /** The backup snapshot CreateSnapshot makes: a new resource, with no account in its ARN and no tags yet. */
@@ -165,9 +169,7 @@ describe('ApplyBatch (changes)', () => {
     const [newSnapshot, ...others] = granting('ec2:CreateSnapshot').filter((s) => !s.Condition);
     expect(others).toEqual([]);
     expect(actionsOf(newSnapshot ?? { Effect: 'Allow' })).toEqual(['ec2:CreateSnapshot']);
-    expect(resourcesOf(newSnapshot ?? { Effect: 'Allow' })).toEqual([
-      expect.stringMatching(NEW_SNAPSHOT),
-    ]);
+    expect(resourcesOf(newSnapshot ?? { Effect: 'Allow' })).toEqual([expect.stringMatching(NEW_SNAPSHOT)]);
     const onVolumes = granting('ec2:CreateSnapshot').filter((s) =>
       resourcesOf(s).some((r) => r.endsWith(':volume/*')),
     );
@@ -268,7 +270,8 @@ describe('synth refuses', () => {
           ],
         }),
     });
-  const build = (job: JobDefinition) => synth({ jobs: [job], jobInputs: { [job.id]: job.input }, nag: false });
+  const build = (job: JobDefinition) =>
+    synth({ jobs: [job], jobInputs: { [job.id]: job.input }, nag: false });
 
   test('a wildcard resource without a wildcardReason, naming the job, the task and the statement', () => {
     expect(() => build(wildJob())).toThrow(

@@ -93,7 +93,9 @@ test('a run goes StartRun → Decide → Plan → Apply → Report → FinishRun
 });
 
 test.each(['Plan', 'Apply', 'Report'])('%s is caught to FailRun, which fails the execution', (name) => {
-  expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailRun' }]);
+  expect(state(name).Catch).toEqual([
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailRun' },
+  ]);
   expect(state('FailRun')).toMatchObject({ Type: 'Task', Next: 'Failed', ResultPath: null });
   expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
 });
@@ -146,12 +148,27 @@ describe('Apply', () => {
     expect(apply).toHaveProperty('ResultPath', null);
   });
 
+  test('ApplyBatch with its TransientError retries fits in an Express child workflow (5 minutes)', () => {
+    const inner = applyBatch();
+    const own = (inner.Retry ?? []).find((r) => r.ErrorEquals.includes(ErrorName.TRANSIENT));
+    const attempts = 1 + (own?.MaxAttempts ?? 0);
+    let pauses = 0;
+    for (
+      let i = 0, interval = own?.IntervalSeconds ?? 1;
+      i < attempts - 1;
+      i += 1, interval *= own?.BackoffRate ?? 2
+    ) {
+      pauses += interval;
+    }
+    expect((inner.TimeoutSeconds ?? 0) * attempts + pauses).toBeLessThanOrEqual(300);
+  });
+
   test('ApplyBatch records its item index, sends what ApplyBatchData accepts, retries TransientError and has no Catch', () => {
     const inner = applyBatch();
     expect(inner).toMatchObject({
       Type: 'Task',
       End: true,
-      TimeoutSeconds: 300,
+      TimeoutSeconds: 90,
       Parameters: {
         'run.$': '$.run',
         step: { name: 'ApplyBatch', 'itemIndex.$': '$.itemIndex' },
@@ -159,7 +176,7 @@ describe('Apply', () => {
       },
     });
     expect(inner.Retry).toContainEqual(
-      expect.objectContaining({ ErrorEquals: [ErrorName.TRANSIENT], MaxAttempts: 4, BackoffRate: 2 }),
+      expect.objectContaining({ ErrorEquals: [ErrorName.TRANSIENT], MaxAttempts: 2, BackoffRate: 2 }),
     );
     // A batch that fails for good fails its item; the Map's tolerance and its own Catch decide the run.
     expect(inner.Catch).toBeUndefined();

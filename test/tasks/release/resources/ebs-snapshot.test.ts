@@ -1,5 +1,4 @@
 import {
-  CreateTagsCommand,
   DeleteSnapshotCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
@@ -13,10 +12,10 @@ import type { Clients } from '../../../../tasks/release/model';
 import { ebsSnapshot } from '../../../../tasks/release/resources/ebs-snapshot';
 import {
   ACCOUNT,
+  adapterAccount,
   awsError,
-  collect,
   CREDENTIALS,
-  mockAccount,
+  expectEc2MarkAndUnmark,
   plannedAction,
   policy,
   REGION,
@@ -32,7 +31,9 @@ const snapshot = (id: string): Snapshot => ({
   Tags: [{ Key: 'stepjobs:release', Value: 'true' }],
 });
 
-const action = () => plannedAction({ type: 'ebs-snapshot', resourceId: 'snap-0abc', operation: 'delete' });
+const SNAPSHOT_ID = 'snap-0abc';
+const account = () => adapterAccount(ebsSnapshot, { resourceId: SNAPSHOT_ID, operation: 'delete' });
+const action = () => plannedAction({ type: 'ebs-snapshot', resourceId: SNAPSHOT_ID, operation: 'delete' });
 
 /**
  * An EC2 client on the real SDK stack (serializer, signer, retry strategy, XML error parser) whose HTTP layer
@@ -82,7 +83,7 @@ const DELETED = {
 
 describe('ebs-snapshot adapter', () => {
   it('discovers own snapshots page by page, with the AMIs using them read once per discovery', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, discover } = account();
     ec2
       .on(DescribeImagesCommand)
       .resolvesOnce({
@@ -105,7 +106,7 @@ describe('ebs-snapshot adapter', () => {
       .resolvesOnce({ Snapshots: [snapshot('snap-01'), snapshot('snap-02')], NextToken: 'snapshots-2' })
       .resolvesOnce({ Snapshots: [snapshot('snap-03')] });
 
-    const found = await collect(ebsSnapshot.discover(clients, SELECTOR));
+    const found = await discover();
 
     expect(found[0]).toEqual({
       type: 'ebs-snapshot',
@@ -132,28 +133,21 @@ describe('ebs-snapshot adapter', () => {
   });
 
   it('deletes the snapshot; NotFound is ALREADY_GONE, InUse a failure', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, release } = account();
     ec2
       .on(DeleteSnapshotCommand)
       .resolvesOnce({})
       .rejectsOnce(awsError('InvalidSnapshot.NotFound'))
       .rejectsOnce(awsError('InvalidSnapshot.InUse'));
 
-    await expect(ebsSnapshot.release(clients, action(), policy())).resolves.toBe('DONE');
-    await expect(ebsSnapshot.release(clients, action(), policy())).resolves.toBe('ALREADY_GONE');
-    await expect(ebsSnapshot.release(clients, action(), policy())).rejects.toMatchObject({
-      name: 'InvalidSnapshot.InUse',
-    });
-    expect(ec2.commandCalls(DeleteSnapshotCommand)[0]?.args[0].input).toEqual({ SnapshotId: 'snap-0abc' });
+    await expect(release()).resolves.toBe('DONE');
+    await expect(release()).resolves.toBe('ALREADY_GONE');
+    await expect(release()).rejects.toMatchObject({ name: 'InvalidSnapshot.InUse' });
+    expect(ec2.commandCalls(DeleteSnapshotCommand)[0]?.args[0].input).toEqual({ SnapshotId: SNAPSHOT_ID });
   });
 
-  it('marks the snapshot by id', async () => {
-    const { clients, ec2 } = mockAccount();
-    ec2.on(CreateTagsCommand).resolves({});
-    const mark = { ...action(), kind: 'mark' as const, releaseAfter: '2026-03-01T00:00:00.000Z' };
-
-    await expect(ebsSnapshot.mark(clients, mark, 'stepjobs:release-after')).resolves.toBe('DONE');
-    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input.Resources).toEqual(['snap-0abc']);
+  it('marks and unmarks the snapshot by id', async () => {
+    await expectEc2MarkAndUnmark(account(), SNAPSHOT_ID);
   });
 
   describe('throttling, through the real SDK stack', () => {

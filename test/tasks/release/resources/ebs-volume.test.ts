@@ -12,13 +12,12 @@ import { TransientError } from '../../../../shared/errors';
 import { ebsVolume, SOURCE_VOLUME_TAG } from '../../../../tasks/release/resources/ebs-volume';
 import {
   ACCOUNT,
+  adapterAccount,
   awsError,
-  collect,
-  mockAccount,
-  plannedAction,
   policy,
   REGION,
   SELECTOR,
+  type AdapterAccount,
 } from './mock-account';
 
 const VOLUME_ID = 'vol-0abc1234def567890';
@@ -34,30 +33,29 @@ const volume = (id: string, extra: Partial<Volume> = {}): Volume => ({
   ...extra,
 });
 
-const action = () =>
-  plannedAction({ type: 'ebs-volume', resourceId: VOLUME_ID, operation: 'snapshot-and-delete' });
+const account = () => adapterAccount(ebsVolume, { resourceId: VOLUME_ID, operation: 'snapshot-and-delete' });
 
 /** The volume still as discovered, no earlier safety snapshot, and AWS accepting snapshot and delete. */
-function readyToRelease(tags = [{ Key: 'stepjobs:release', Value: 'true' }]) {
-  const account = mockAccount();
-  account.ec2.on(DescribeVolumesCommand).resolves({ Volumes: [volume(VOLUME_ID, { Tags: tags })] });
-  account.ec2
+function readyToRelease(tags = [{ Key: 'stepjobs:release', Value: 'true' }]): AdapterAccount {
+  const ready = account();
+  ready.ec2.on(DescribeVolumesCommand).resolves({ Volumes: [volume(VOLUME_ID, { Tags: tags })] });
+  ready.ec2
     .on(DescribeSnapshotsCommand)
     .resolvesOnce({ Snapshots: [] })
     .resolves({ Snapshots: [{ SnapshotId: 'snap-0new', State: 'pending' }] });
-  account.ec2.on(CreateSnapshotCommand).resolves({ SnapshotId: 'snap-0new', State: 'pending' });
-  account.ec2.on(DeleteVolumeCommand).resolves({});
-  return account;
+  ready.ec2.on(CreateSnapshotCommand).resolves({ SnapshotId: 'snap-0new', State: 'pending' });
+  ready.ec2.on(DeleteVolumeCommand).resolves({});
+  return ready;
 }
 
 /** The command names in the order the adapter sent them. */
-function sent(account: ReturnType<typeof mockAccount>): string[] {
+function sent(account: AdapterAccount): string[] {
   return account.ec2.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
 }
 
 describe('ebs-volume adapter', () => {
   it('discovers every page with the tag-key filter, facts, and an ARN from the owner id', async () => {
-    const { clients, ec2, sts } = mockAccount();
+    const { ec2, sts, discover } = account();
     ec2
       .on(DescribeVolumesCommand)
       .resolvesOnce({ Volumes: [volume('vol-01', { OwnerId: ACCOUNT })], NextToken: 't2' })
@@ -65,7 +63,7 @@ describe('ebs-volume adapter', () => {
         Volumes: [volume('vol-02', { OwnerId: ACCOUNT, Iops: undefined, VolumeType: 'st1' })],
       });
 
-    const found = await collect(ebsVolume.discover(clients, SELECTOR));
+    const found = await discover();
 
     expect(found).toEqual([
       {
@@ -96,11 +94,11 @@ describe('ebs-volume adapter', () => {
   });
 
   it('asks STS for the account once when volumes carry no owner id', async () => {
-    const { clients, ec2, sts } = mockAccount();
+    const { ec2, sts, discover } = account();
     ec2.on(DescribeVolumesCommand).resolves({ Volumes: [volume('vol-01'), volume('vol-02')] });
     sts.on(GetCallerIdentityCommand).resolves({ Account: '210987654321' });
 
-    const found = await collect(ebsVolume.discover(clients, SELECTOR));
+    const found = await discover();
 
     expect(found.map((r) => r.arn)).toEqual([
       `arn:aws:ec2:${REGION}:210987654321:volume/vol-01`,
@@ -117,7 +115,7 @@ describe('ebs-volume adapter', () => {
       { Key: 'aws:cloudformation:stack-name', Value: 'old-stack' },
     ]);
 
-    await expect(ebsVolume.release(account.clients, action(), policy())).resolves.toBe('DONE');
+    await expect(account.release()).resolves.toBe('DONE');
 
     expect(sent(account)).toEqual([
       'DescribeVolumes',
@@ -158,7 +156,7 @@ describe('ebs-volume adapter', () => {
       .rejectsOnce(awsError('InvalidSnapshot.NotFound'))
       .resolves({ Snapshots: [{ SnapshotId: 'snap-0new', State: 'pending' }] });
 
-    await expect(ebsVolume.release(account.clients, action(), policy())).resolves.toBe('DONE');
+    await expect(account.release()).resolves.toBe('DONE');
     expect(sent(account)).toEqual([
       'DescribeVolumes',
       'DescribeSnapshots',
@@ -175,7 +173,7 @@ describe('ebs-volume adapter', () => {
       .on(DescribeSnapshotsCommand)
       .resolves({ Snapshots: [{ SnapshotId: 'snap-0earlier', State: 'pending' }] });
 
-    await expect(ebsVolume.release(account.clients, action(), policy())).resolves.toBe('DONE');
+    await expect(account.release()).resolves.toBe('DONE');
     expect(account.ec2.commandCalls(CreateSnapshotCommand)).toHaveLength(0);
     expect(sent(account)).toEqual([
       'DescribeVolumes',
@@ -189,31 +187,31 @@ describe('ebs-volume adapter', () => {
     const account = readyToRelease();
     const noSnapshot = policy({ types: { 'ebs-volume': { snapshotFirst: false } } });
 
-    await expect(ebsVolume.release(account.clients, action(), noSnapshot)).resolves.toBe('DONE');
+    await expect(account.release(noSnapshot)).resolves.toBe('DONE');
     expect(sent(account)).toEqual(['DeleteVolume']);
   });
 
   it('is ALREADY_GONE when the volume is missing before, during, or at the delete', async () => {
     const before = readyToRelease();
     before.ec2.on(DescribeVolumesCommand).rejects(awsError('InvalidVolume.NotFound'));
-    await expect(ebsVolume.release(before.clients, action(), policy())).resolves.toBe('ALREADY_GONE');
+    await expect(before.release()).resolves.toBe('ALREADY_GONE');
     expect(sent(before)).toEqual(['DescribeVolumes']);
 
     const during = readyToRelease();
     during.ec2.on(CreateSnapshotCommand).rejects(awsError('InvalidVolume.NotFound'));
-    await expect(ebsVolume.release(during.clients, action(), policy())).resolves.toBe('ALREADY_GONE');
+    await expect(during.release()).resolves.toBe('ALREADY_GONE');
     expect(during.ec2.commandCalls(DeleteVolumeCommand)).toHaveLength(0);
 
     const atDelete = readyToRelease();
     atDelete.ec2.on(DeleteVolumeCommand).rejects(awsError('InvalidVolume.NotFound'));
-    await expect(ebsVolume.release(atDelete.clients, action(), policy())).resolves.toBe('ALREADY_GONE');
+    await expect(atDelete.release()).resolves.toBe('ALREADY_GONE');
   });
 
   it('refuses to snapshot or delete a volume that was attached since the plan', async () => {
     const account = readyToRelease();
     account.ec2.on(DescribeVolumesCommand).resolves({ Volumes: [volume(VOLUME_ID, { State: 'in-use' })] });
 
-    await expect(ebsVolume.release(account.clients, action(), policy())).rejects.toMatchObject({
+    await expect(account.release()).rejects.toMatchObject({
       name: 'ResourceStateChanged',
     });
     expect(sent(account)).toEqual(['DescribeVolumes']);
@@ -223,19 +221,16 @@ describe('ebs-volume adapter', () => {
     const account = readyToRelease();
     account.ec2.on(DeleteVolumeCommand).rejects(awsError('RequestLimitExceeded'));
 
-    await expect(ebsVolume.release(account.clients, action(), policy())).rejects.toBeInstanceOf(
-      TransientError,
-    );
+    await expect(account.release()).rejects.toBeInstanceOf(TransientError);
   });
 
   it('marks and unmarks with the volume id, NotFound being ALREADY_GONE', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, mark, unmark } = account();
     ec2.on(CreateTagsCommand).resolves({});
     ec2.on(DeleteTagsCommand).rejects(awsError('InvalidVolume.NotFound'));
-    const mark = { ...action(), kind: 'mark' as const, releaseAfter: '2026-03-01T00:00:00.000Z' };
 
-    await expect(ebsVolume.mark(clients, mark, 'stepjobs:release-after')).resolves.toBe('DONE');
-    await expect(ebsVolume.unmark(clients, mark, 'stepjobs:release-after')).resolves.toBe('ALREADY_GONE');
+    await expect(mark()).resolves.toBe('DONE');
+    await expect(unmark()).resolves.toBe('ALREADY_GONE');
     expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input.Resources).toEqual([VOLUME_ID]);
     expect(ec2.commandCalls(DeleteTagsCommand)[0]?.args[0].input.Resources).toEqual([VOLUME_ID]);
   });

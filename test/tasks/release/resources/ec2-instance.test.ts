@@ -1,6 +1,5 @@
 import {
   CreateTagsCommand,
-  DeleteTagsCommand,
   DescribeInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
@@ -11,10 +10,9 @@ import { TransientError } from '../../../../shared/errors';
 import { ec2Instance } from '../../../../tasks/release/resources/ec2-instance';
 import {
   ACCOUNT,
+  adapterAccount,
   awsError,
-  collect,
-  mockAccount,
-  plannedAction,
+  expectEc2MarkAndUnmark,
   policy,
   REGION,
   SELECTOR,
@@ -31,12 +29,13 @@ const instance = (id: string, state: InstanceStateName = 'running'): Instance =>
   ],
 });
 
-const action = (overrides = {}) =>
-  plannedAction({ type: 'ec2-instance', resourceId: 'i-0abc', ...overrides });
+const INSTANCE_ID = 'i-0abc';
+const account = () => adapterAccount(ec2Instance, { resourceId: INSTANCE_ID });
+const terminate = () => policy({ types: { 'ec2-instance': { action: 'terminate' } } });
 
 describe('ec2-instance adapter', () => {
   it('discovers every page, filtered server-side by tag key and live state, with ARN, tags and facts', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, discover } = account();
     ec2
       .on(DescribeInstancesCommand)
       .resolvesOnce({
@@ -45,7 +44,7 @@ describe('ec2-instance adapter', () => {
       })
       .resolvesOnce({ Reservations: [{ OwnerId: ACCOUNT, Instances: [instance('i-03')] }] });
 
-    const found = await collect(ec2Instance.discover(clients, SELECTOR));
+    const found = await discover();
 
     expect(found.map((r) => r.id)).toEqual(['i-01', 'i-02', 'i-03']);
     expect(found[0]).toEqual({
@@ -65,89 +64,67 @@ describe('ec2-instance adapter', () => {
   });
 
   it('stops by default and terminates when the policy says so', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, release } = account();
     ec2.on(StopInstancesCommand).resolves({});
     ec2.on(TerminateInstancesCommand).resolves({
-      TerminatingInstances: [{ InstanceId: 'i-0abc', PreviousState: { Name: 'running' } }],
+      TerminatingInstances: [{ InstanceId: INSTANCE_ID, PreviousState: { Name: 'running' } }],
     });
 
-    await expect(ec2Instance.release(clients, action(), policy())).resolves.toBe('DONE');
-    const terminate = policy({ types: { 'ec2-instance': { action: 'terminate' } } });
-    await expect(ec2Instance.release(clients, action(), terminate)).resolves.toBe('DONE');
+    await expect(release()).resolves.toBe('DONE');
+    await expect(release(terminate())).resolves.toBe('DONE');
 
-    expect(ec2.commandCalls(StopInstancesCommand)[0]?.args[0].input).toEqual({ InstanceIds: ['i-0abc'] });
+    expect(ec2.commandCalls(StopInstancesCommand)[0]?.args[0].input).toEqual({ InstanceIds: [INSTANCE_ID] });
     expect(ec2.commandCalls(TerminateInstancesCommand)[0]?.args[0].input).toEqual({
-      InstanceIds: ['i-0abc'],
+      InstanceIds: [INSTANCE_ID],
     });
   });
 
   it('is ALREADY_GONE when the instance does not exist, was terminated already, or cannot be stopped as terminated', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, release } = account();
     ec2.on(StopInstancesCommand).rejectsOnce(awsError('InvalidInstanceID.NotFound'));
-    await expect(ec2Instance.release(clients, action(), policy())).resolves.toBe('ALREADY_GONE');
+    await expect(release()).resolves.toBe('ALREADY_GONE');
 
     ec2.on(StopInstancesCommand).rejects(awsError('IncorrectInstanceState'));
     ec2
       .on(DescribeInstancesCommand)
-      .resolves({ Reservations: [{ Instances: [instance('i-0abc', 'terminated')] }] });
-    await expect(ec2Instance.release(clients, action(), policy())).resolves.toBe('ALREADY_GONE');
+      .resolves({ Reservations: [{ Instances: [instance(INSTANCE_ID, 'terminated')] }] });
+    await expect(release()).resolves.toBe('ALREADY_GONE');
 
     ec2.on(TerminateInstancesCommand).resolves({
-      TerminatingInstances: [{ InstanceId: 'i-0abc', PreviousState: { Name: 'terminated' } }],
+      TerminatingInstances: [{ InstanceId: INSTANCE_ID, PreviousState: { Name: 'terminated' } }],
     });
-    const terminate = policy({ types: { 'ec2-instance': { action: 'terminate' } } });
-    await expect(ec2Instance.release(clients, action(), terminate)).resolves.toBe('ALREADY_GONE');
+    await expect(release(terminate())).resolves.toBe('ALREADY_GONE');
   });
 
   it('fails when a live instance cannot be stopped (pending)', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, release } = account();
     ec2.on(StopInstancesCommand).rejects(awsError('IncorrectInstanceState'));
     ec2
       .on(DescribeInstancesCommand)
-      .resolves({ Reservations: [{ Instances: [instance('i-0abc', 'pending')] }] });
+      .resolves({ Reservations: [{ Instances: [instance(INSTANCE_ID, 'pending')] }] });
 
-    await expect(ec2Instance.release(clients, action(), policy())).rejects.toMatchObject({
+    await expect(release()).rejects.toMatchObject({
       name: 'IncorrectInstanceState',
     });
   });
 
   it('marks with CreateTags and unmarks with DeleteTags', async () => {
-    const { clients, ec2 } = mockAccount();
-    ec2.on(CreateTagsCommand).resolves({});
-    ec2.on(DeleteTagsCommand).resolves({});
-    const mark = action({ kind: 'mark', releaseAfter: '2026-03-01T00:00:00.000Z' });
-
-    await expect(ec2Instance.mark(clients, mark, 'stepjobs:release-after')).resolves.toBe('DONE');
-    await expect(ec2Instance.unmark(clients, mark, 'stepjobs:release-after')).resolves.toBe('DONE');
-
-    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({
-      Resources: ['i-0abc'],
-      Tags: [{ Key: 'stepjobs:release-after', Value: '2026-03-01T00:00:00.000Z' }],
-    });
-    expect(ec2.commandCalls(DeleteTagsCommand)[0]?.args[0].input).toEqual({
-      Resources: ['i-0abc'],
-      Tags: [{ Key: 'stepjobs:release-after' }],
-    });
+    await expectEc2MarkAndUnmark(account(), INSTANCE_ID);
   });
 
   it('maps NotFound on tagging to ALREADY_GONE, and throttling that outlasts retries to TransientError', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, mark, discover } = account();
     ec2.on(CreateTagsCommand).rejectsOnce(awsError('InvalidInstanceID.NotFound'));
     ec2.on(DescribeInstancesCommand).rejects(awsError('RequestLimitExceeded'));
-    const mark = action({ kind: 'mark', releaseAfter: '2026-03-01T00:00:00.000Z' });
 
-    await expect(ec2Instance.mark(clients, mark, 'stepjobs:release-after')).resolves.toBe('ALREADY_GONE');
-    const error = await collect(ec2Instance.discover(clients, SELECTOR)).catch((e: unknown) => e);
+    await expect(mark()).resolves.toBe('ALREADY_GONE');
+    const error = await discover().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientError);
     expect(error).toMatchObject({ name: 'TransientError', cause: { name: 'RequestLimitExceeded' } });
   });
 
   it('refuses a mark without its release date', async () => {
-    const { clients } = mockAccount();
-    await expect(
-      ec2Instance.mark(clients, action({ kind: 'mark' }), 'stepjobs:release-after'),
-    ).rejects.toMatchObject({
-      name: 'InvalidAction',
-    });
+    const { action, mark } = account();
+    await expect(mark(action({ kind: 'mark' }))).rejects.toMatchObject({ name: 'InvalidAction' });
   });
 });

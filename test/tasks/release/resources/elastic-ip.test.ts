@@ -1,28 +1,15 @@
-import {
-  CreateTagsCommand,
-  DeleteTagsCommand,
-  DescribeAddressesCommand,
-  ReleaseAddressCommand,
-} from '@aws-sdk/client-ec2';
+import { DescribeAddressesCommand, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { TransientError } from '../../../../shared/errors';
 import { elasticIp } from '../../../../tasks/release/resources/elastic-ip';
-import {
-  ACCOUNT,
-  awsError,
-  collect,
-  mockAccount,
-  plannedAction,
-  policy,
-  REGION,
-  SELECTOR,
-} from './mock-account';
+import { ACCOUNT, adapterAccount, awsError, expectEc2MarkAndUnmark, REGION, SELECTOR } from './mock-account';
 
-const action = () => plannedAction({ type: 'elastic-ip', resourceId: 'eipalloc-0abc', operation: 'release' });
+const ALLOCATION_ID = 'eipalloc-0abc';
+const account = () => adapterAccount(elasticIp, { resourceId: ALLOCATION_ID, operation: 'release' });
 
 describe('elastic-ip adapter', () => {
   it('discovers tagged VPC addresses with facts, and an ARN with the account from STS (asked once)', async () => {
-    const { clients, ec2, sts } = mockAccount();
+    const { ec2, sts, discover } = account();
     ec2.on(DescribeAddressesCommand).resolves({
       Addresses: [
         {
@@ -41,7 +28,7 @@ describe('elastic-ip adapter', () => {
     });
     sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
 
-    const found = await collect(elasticIp.discover(clients, SELECTOR));
+    const found = await discover();
 
     expect(found).toEqual([
       {
@@ -60,41 +47,30 @@ describe('elastic-ip adapter', () => {
   });
 
   it('does not ask STS when there is no address', async () => {
-    const { clients, ec2, sts } = mockAccount();
+    const { ec2, sts, discover } = account();
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
 
-    await expect(collect(elasticIp.discover(clients, SELECTOR))).resolves.toEqual([]);
+    await expect(discover()).resolves.toEqual([]);
     expect(sts.calls()).toHaveLength(0);
   });
 
   it('releases by allocation id; NotFound is ALREADY_GONE, throttling TransientError', async () => {
-    const { clients, ec2 } = mockAccount();
+    const { ec2, release } = account();
     ec2
       .on(ReleaseAddressCommand)
       .resolvesOnce({})
       .rejectsOnce(awsError('InvalidAllocationID.NotFound'))
       .rejectsOnce(awsError('RequestLimitExceeded'));
 
-    await expect(elasticIp.release(clients, action(), policy())).resolves.toBe('DONE');
-    await expect(elasticIp.release(clients, action(), policy())).resolves.toBe('ALREADY_GONE');
-    await expect(elasticIp.release(clients, action(), policy())).rejects.toBeInstanceOf(TransientError);
+    await expect(release()).resolves.toBe('DONE');
+    await expect(release()).resolves.toBe('ALREADY_GONE');
+    await expect(release()).rejects.toBeInstanceOf(TransientError);
     expect(ec2.commandCalls(ReleaseAddressCommand)[0]?.args[0].input).toEqual({
-      AllocationId: 'eipalloc-0abc',
+      AllocationId: ALLOCATION_ID,
     });
   });
 
   it('marks and unmarks by allocation id', async () => {
-    const { clients, ec2 } = mockAccount();
-    ec2.on(CreateTagsCommand).resolves({});
-    ec2.on(DeleteTagsCommand).resolves({});
-    const mark = { ...action(), kind: 'mark' as const, releaseAfter: '2026-03-01T00:00:00.000Z' };
-
-    await expect(elasticIp.mark(clients, mark, 'stepjobs:release-after')).resolves.toBe('DONE');
-    await expect(elasticIp.unmark(clients, mark, 'stepjobs:release-after')).resolves.toBe('DONE');
-    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({
-      Resources: ['eipalloc-0abc'],
-      Tags: [{ Key: 'stepjobs:release-after', Value: '2026-03-01T00:00:00.000Z' }],
-    });
-    expect(ec2.commandCalls(DeleteTagsCommand)[0]?.args[0].input.Resources).toEqual(['eipalloc-0abc']);
+    await expectEc2MarkAndUnmark(account(), ALLOCATION_ID);
   });
 });

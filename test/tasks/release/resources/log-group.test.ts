@@ -8,16 +8,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { TransientError } from '../../../../shared/errors';
 import { logGroup } from '../../../../tasks/release/resources/log-group';
-import {
-  ACCOUNT,
-  awsError,
-  collect,
-  mockAccount,
-  plannedAction,
-  policy,
-  REGION,
-  SELECTOR,
-} from './mock-account';
+import { ACCOUNT, adapterAccount, awsError, MARK_TAG, policy, REGION, RELEASE_AFTER } from './mock-account';
 
 const arnOf = (name: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`;
 
@@ -30,12 +21,13 @@ const group = (name: string, retentionInDays?: number): LogGroup => ({
   ...(retentionInDays ? { retentionInDays } : {}),
 });
 
-const action = (name = '/aws/lambda/orders') =>
-  plannedAction({ type: 'log-group', resourceId: name, arn: arnOf(name), operation: 'set-retention' });
+const GROUP = '/aws/lambda/orders';
+const account = () =>
+  adapterAccount(logGroup, { resourceId: GROUP, arn: arnOf(GROUP), operation: 'set-retention' });
 
 describe('log-group adapter', () => {
   it('lists every page, reads each group’s tags, and keeps only groups with a selector key', async () => {
-    const { clients, logs } = mockAccount();
+    const { logs, discover } = account();
     logs
       .on(DescribeLogGroupsCommand)
       .resolvesOnce({ logGroups: [group('/aws/lambda/a'), group('/aws/lambda/b', 14)], nextToken: 'n2' })
@@ -50,7 +42,7 @@ describe('log-group adapter', () => {
       tags: tags[input.resourceArn],
     }));
 
-    const found = await collect(logGroup.discover(clients, SELECTOR));
+    const found = await discover();
 
     expect(found.map((r) => r.id)).toEqual(['/aws/lambda/a', '/aws/lambda/c', '/ecs/d']);
     expect(found[0]).toEqual({
@@ -69,7 +61,7 @@ describe('log-group adapter', () => {
   });
 
   it('reads tags at most 5 at a time', async () => {
-    const { clients, logs } = mockAccount();
+    const { logs, discover } = account();
     const names = Array.from({ length: 23 }, (_, i) => `/aws/lambda/fn-${i}`);
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: names.map((n) => group(n)) });
     let inFlight = 0;
@@ -82,14 +74,14 @@ describe('log-group adapter', () => {
       return { tags: { 'stepjobs:release': 'true' } };
     });
 
-    const found = await collect(logGroup.discover(clients, SELECTOR));
+    const found = await discover();
 
     expect(found.map((r) => r.id)).toEqual(names);
     expect(most).toBe(5);
   });
 
   it('skips a group deleted between the listing and its tags', async () => {
-    const { clients, logs } = mockAccount();
+    const { logs, discover } = account();
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [group('/gone'), group('/here')] });
     logs
       .on(ListTagsForResourceCommand, { resourceArn: arnOf('/gone') })
@@ -97,47 +89,44 @@ describe('log-group adapter', () => {
       .on(ListTagsForResourceCommand, { resourceArn: arnOf('/here') })
       .resolves({ tags: { 'stepjobs:release': 'true' } });
 
-    await expect(collect(logGroup.discover(clients, SELECTOR))).resolves.toEqual([
-      expect.objectContaining({ id: '/here' }),
-    ]);
+    await expect(discover()).resolves.toEqual([expect.objectContaining({ id: '/here' })]);
   });
 
   it('turns throttled tag reads into a TransientError', async () => {
-    const { clients, logs } = mockAccount();
+    const { logs, discover } = account();
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [group('/a')] });
     logs.on(ListTagsForResourceCommand).rejects(awsError('ThrottlingException'));
 
-    await expect(collect(logGroup.discover(clients, SELECTOR))).rejects.toBeInstanceOf(TransientError);
+    await expect(discover()).rejects.toBeInstanceOf(TransientError);
   });
 
   it("releases by setting the policy's retention; NotFound is ALREADY_GONE", async () => {
-    const { clients, logs } = mockAccount();
+    const { logs, release } = account();
     logs.on(PutRetentionPolicyCommand).resolvesOnce({}).rejectsOnce(awsError('ResourceNotFoundException'));
     const sixtyDays = policy({ types: { 'log-group': { retentionDays: 60 } } });
 
-    await expect(logGroup.release(clients, action(), sixtyDays)).resolves.toBe('DONE');
-    await expect(logGroup.release(clients, action(), sixtyDays)).resolves.toBe('ALREADY_GONE');
+    await expect(release(sixtyDays)).resolves.toBe('DONE');
+    await expect(release(sixtyDays)).resolves.toBe('ALREADY_GONE');
     expect(logs.commandCalls(PutRetentionPolicyCommand)[0]?.args[0].input).toEqual({
-      logGroupName: '/aws/lambda/orders',
+      logGroupName: GROUP,
       retentionInDays: 60,
     });
   });
 
   it('marks with TagResource and unmarks with UntagResource on the group ARN', async () => {
-    const { clients, logs } = mockAccount();
+    const { logs, mark, unmark } = account();
     logs.on(TagResourceCommand).resolves({});
     logs.on(UntagResourceCommand).rejects(awsError('ResourceNotFoundException'));
-    const mark = { ...action(), kind: 'mark' as const, releaseAfter: '2026-03-01T00:00:00.000Z' };
 
-    await expect(logGroup.mark(clients, mark, 'stepjobs:release-after')).resolves.toBe('DONE');
-    await expect(logGroup.unmark(clients, mark, 'stepjobs:release-after')).resolves.toBe('ALREADY_GONE');
+    await expect(mark()).resolves.toBe('DONE');
+    await expect(unmark()).resolves.toBe('ALREADY_GONE');
     expect(logs.commandCalls(TagResourceCommand)[0]?.args[0].input).toEqual({
-      resourceArn: arnOf('/aws/lambda/orders'),
-      tags: { 'stepjobs:release-after': '2026-03-01T00:00:00.000Z' },
+      resourceArn: arnOf(GROUP),
+      tags: { [MARK_TAG]: RELEASE_AFTER },
     });
     expect(logs.commandCalls(UntagResourceCommand)[0]?.args[0].input).toEqual({
-      resourceArn: arnOf('/aws/lambda/orders'),
-      tagKeys: ['stepjobs:release-after'],
+      resourceArn: arnOf(GROUP),
+      tagKeys: [MARK_TAG],
     });
   });
 });

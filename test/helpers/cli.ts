@@ -1,0 +1,34 @@
+/**
+ * The CLI in-process: `main(argv)` with stdout and stderr captured. Each call starts its own local target (a
+ * synth and an embedded DynamoDB), so the environment passed in decides which data directory it uses.
+ */
+import { main } from '../../bin/stepjobs';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI with `args` (and `env`, @default the process environment), capturing what it writes. */
+export async function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliResult> {
+  const capture = (stream: NodeJS.WriteStream, into: string[]) =>
+    jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+      into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }) as typeof stream.write);
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = capture(process.stdout, out);
+  const stderr = capture(process.stderr, err);
+  try {
+    const code = await main(args, env);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}

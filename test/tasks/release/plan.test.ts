@@ -1,0 +1,228 @@
+/**
+ * Plan with real dependencies: the ledger in dynalite and the simulated account (the seed at NOW) as the
+ * account it discovers. Plan records every planned action and stores the plan in batches; it never changes
+ * the account, and a cap breach stops it before anything is recorded.
+ */
+import '../../helpers/quiet';
+import { BlastRadiusExceeded } from '../../../tasks/release/errors';
+import { RESOURCE_TYPES, type PlannedAction } from '../../../tasks/release/model';
+import { plan, type PlanData } from '../../../tasks/release/plan';
+import { expectedCounts, inventorySeed } from '../../../tasks/release/simulated-inventory';
+import { useEmbeddedLedger } from '../../helpers/ledger';
+import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
+
+const db = useEmbeddedLedger();
+const DAY_MS = 86_400_000;
+const SEED = inventorySeed(NOW);
+/** What the default policy plans for the seed: `<type> <id>` → mark, release or cancel. */
+const EXPECTED_PLAN = new Map(
+  SEED.filter((c) => c.expected === 'mark' || c.expected === 'release' || c.expected === 'cancel').map(
+    (c) => [`${c.resource.type} ${c.resource.id}`, c.expected],
+  ),
+);
+
+const data = (input: Record<string, unknown> = {}): PlanData => ({ input: releaseInput(input), results: {} });
+
+async function runPlan(world: ReleaseWorld, input: Record<string, unknown> = {}) {
+  const runId = newRunId();
+  const output = await plan(data(input), world.ctx(runId, 'Plan'), world.clients);
+  return { runId, output };
+}
+
+/** A plan that must fail: its run id and the error. */
+async function failedPlan(world: ReleaseWorld, input: Record<string, unknown>) {
+  const runId = newRunId();
+  const error = await plan(data(input), world.ctx(runId, 'Plan'), world.clients).then(
+    () => {
+      throw new Error('expected the plan to fail');
+    },
+    (e: unknown) => e,
+  );
+  return { runId, error };
+}
+
+/** How many seeded resources of a type discovery finds (all but the invisible ones). */
+const discoveredOf = (seeded: Record<string, number>) =>
+  Object.entries(seeded)
+    .filter(([expectation]) => expectation !== 'invisible')
+    .reduce((sum, [, n]) => sum + n, 0);
+
+describe('a dry run', () => {
+  it('records every planned action as PLANNED and dry run, and touches nothing', async () => {
+    const world = await releaseWorld(db);
+    const before = await world.inventory();
+
+    const { runId, output } = await runPlan(world, { dryRun: true });
+
+    const actions = await world.actions(runId);
+    expect(new Map(actions.map((a) => [`${a.resourceType} ${a.resourceId}`, a.action]))).toEqual(
+      EXPECTED_PLAN,
+    );
+    for (const action of actions) {
+      expect(action).toMatchObject({
+        runId,
+        jobId: 'release-idle-resources',
+        outcome: 'PLANNED',
+        dryRun: true,
+        at: NOW.toISOString(),
+        reason: expect.any(String),
+      });
+    }
+    // The account is exactly as it was: not even a tag was written.
+    expect(await world.inventory()).toEqual(before);
+    // No plan is stored for Apply, and the Map gets no items.
+    expect(output.batches).toEqual([]);
+    await expect(world.ledger.actions.readPlanBatch(runId, 0)).rejects.toThrow(/has no plan batch 0/);
+    expect(output).toMatchObject({ dryRun: true, simulatedAccount: true });
+  });
+
+  it('reports counts per type and the saving of the planned releases', async () => {
+    const world = await releaseWorld(db);
+    const { runId, output } = await runPlan(world);
+
+    const expected = expectedCounts(SEED);
+    for (const [type, counts] of Object.entries(output.counts)) {
+      const seeded = expected[type as keyof typeof expected];
+      expect({ type, ...counts }).toMatchObject({
+        type,
+        mark: seeded.mark,
+        release: seeded.release,
+        cancel: seeded.cancel,
+        inGrace: seeded['in-grace'],
+        candidates: seeded.mark + seeded.release + seeded['in-grace'],
+      });
+      // A cancel lands in the bucket that says why (protected, not opted in, not idle).
+      expect(counts.protected + counts.notOptedIn + counts.notIdle).toBe(
+        seeded.protected + seeded['not-opted-in'] + seeded['not-idle'] + seeded.cancel,
+      );
+      expect(counts.protected).toBeGreaterThanOrEqual(seeded.protected);
+      expect(counts.discovered).toBe(
+        counts.candidates + counts.protected + counts.notOptedIn + counts.notIdle,
+      );
+      expect(counts.discovered).toBe(discoveredOf(seeded));
+    }
+    const actions = await world.actions(runId);
+    const releases = actions.filter((a) => a.action === 'release');
+    expect(output.planned).toEqual({
+      mark: actions.filter((a) => a.action === 'mark').length,
+      release: releases.length,
+      cancel: actions.filter((a) => a.action === 'cancel').length,
+    });
+    const saving = releases.reduce((sum, a) => sum + (a.estimatedMonthlySavingUsd ?? 0), 0);
+    expect(output.estimatedMonthlySavingUsd).toBeCloseTo(saving, 2);
+    expect(output.estimatedMonthlySavingUsd).toBeGreaterThan(0);
+  });
+
+  it('marks with a release date graceDays after the run clock', async () => {
+    const world = await releaseWorld(db);
+    const { runId } = await runPlan(world, { policy: { graceDays: 2.5 } });
+
+    const marks = (await world.actions(runId)).filter((a) => a.action === 'mark');
+    expect(marks.length).toBeGreaterThan(0);
+    for (const mark of marks) {
+      expect(mark.releaseAfter).toBe(new Date(NOW.getTime() + 2.5 * DAY_MS).toISOString());
+    }
+  });
+});
+
+describe('a run that applies', () => {
+  it('stores the plan in batches of policy.batchSize, in plan order, and returns their numbers', async () => {
+    const world = await releaseWorld(db);
+    const before = await world.inventory();
+
+    const { runId, output } = await runPlan(world, { dryRun: false, policy: { batchSize: 4 } });
+
+    const total = EXPECTED_PLAN.size;
+    const batchCount = Math.ceil(total / 4);
+    expect(output.batches).toEqual(Array.from({ length: batchCount }, (_, i) => i));
+    const stored: PlannedAction[][] = [];
+    for (const batch of output.batches) {
+      const read = await world.ledger.actions.readPlanBatch<PlannedAction>(runId, batch);
+      expect(read).toMatchObject({ runId, batch });
+      stored.push(read.actions);
+    }
+    expect(stored.map((b) => b.length)).toEqual([
+      ...Array.from({ length: batchCount - 1 }, () => 4),
+      total - 4 * (batchCount - 1),
+    ]);
+    await expect(world.ledger.actions.readPlanBatch(runId, batchCount)).rejects.toThrow();
+
+    // The batches hold exactly the recorded plan, once each; the records say the run is not a dry run.
+    const recorded = await world.actions(runId);
+    expect(recorded.every((a) => a.outcome === 'PLANNED' && !a.dryRun)).toBe(true);
+    const inBatches = stored.flat().map((a) => `${a.type} ${a.resourceId}`);
+    expect([...inBatches].sort()).toEqual(recorded.map((a) => `${a.resourceType} ${a.resourceId}`).sort());
+    // Plan order: type order, then id, so a rerun of the same plan batches the same way.
+    const planOrder = [...stored.flat()].sort(
+      (a, b) =>
+        RESOURCE_TYPES.indexOf(a.type) - RESOURCE_TYPES.indexOf(b.type) ||
+        (a.resourceId < b.resourceId ? -1 : a.resourceId > b.resourceId ? 1 : 0),
+    );
+    expect(inBatches).toEqual(planOrder.map((a) => `${a.type} ${a.resourceId}`));
+    // Planning still touches nothing: Apply does.
+    expect(await world.inventory()).toEqual(before);
+    expect(output.dryRun).toBe(false);
+  });
+
+  it('stores one batch when the plan fits, and none when there is nothing to do', async () => {
+    const world = await releaseWorld(db);
+    const { output } = await runPlan(world, { dryRun: false });
+    expect(output.batches).toEqual([0]);
+
+    const empty = await releaseWorld(db, []);
+    const { runId, output: nothing } = await runPlan(empty, { dryRun: false });
+    expect(nothing.batches).toEqual([]);
+    expect(nothing.planned).toEqual({ mark: 0, release: 0, cancel: 0 });
+    expect(await empty.actions(runId)).toEqual([]);
+  });
+});
+
+describe('the blast-radius caps', () => {
+  it('fail the plan, naming type, cap and excess, before anything is recorded or touched', async () => {
+    const world = await releaseWorld(db);
+    const before = await world.inventory();
+
+    const { runId, error } = await failedPlan(world, {
+      dryRun: false,
+      policy: { caps: { maxReleasesPerType: 0 } },
+    });
+
+    expect(error).toBeInstanceOf(BlastRadiusExceeded);
+    const { message, violations } = error as BlastRadiusExceeded;
+    const seededReleases = expectedCounts(SEED)['ebs-volume'].release;
+    expect(message).toContain(
+      `ebs-volume: ${seededReleases} releases planned, cap maxReleasesPerType is 0 (${seededReleases} over)`,
+    );
+    expect(message).toContain('ec2-instance: 1 release planned, cap maxReleasesPerType is 0 (1 over)');
+    expect(violations.map((v) => v.type).sort()).toEqual([
+      'ebs-snapshot',
+      'ebs-volume',
+      'ec2-instance',
+      'elastic-ip',
+      'log-group',
+    ]);
+    expect(await world.actions(runId)).toEqual([]);
+    await expect(world.ledger.actions.readPlanBatch(runId, 0)).rejects.toThrow();
+    expect(await world.inventory()).toEqual(before);
+  });
+
+  it('include the percentage of discovered resources', async () => {
+    const world = await releaseWorld(db);
+    const volumes = expectedCounts(SEED)['ebs-volume'];
+    const discovered = discoveredOf(volumes);
+    // 10% of the discovered volumes allows floor(discovered / 10) releases.
+    const allowed = Math.floor(discovered / 10);
+
+    const { runId, error } = await failedPlan(world, {
+      dryRun: true,
+      policy: { caps: { maxPercentPerType: 10 } },
+    });
+
+    expect(error).toBeInstanceOf(BlastRadiusExceeded);
+    expect((error as Error).message).toContain(
+      `ebs-volume: ${volumes.release} releases planned, cap maxPercentPerType 10% of ${discovered} discovered allows ${allowed} (${volumes.release - allowed} over)`,
+    );
+    // A dry run is capped too: its plan is the plan a real run would carry out.
+    expect(await world.actions(runId)).toEqual([]);
+  });
+});
