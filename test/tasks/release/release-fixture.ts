@@ -43,6 +43,35 @@ export interface ReleaseWorld {
   actions(runId: string): Promise<ActionRecord[]>;
 }
 
+export interface SimulatedAccountFixture {
+  /** The account's table. */
+  tableName: string;
+  /** The account's clients. */
+  clients: Clients;
+  /** Every resource of the account as stored now. */
+  stored(): Promise<SimulatedResource[]>;
+  /** One resource as stored now, or undefined when it is gone. */
+  find(id: string): Promise<SimulatedResource | undefined>;
+}
+
+/**
+ * A new simulated account table seeded with `resources` (@default the built-in seed at NOW), and clients for
+ * it whose clock is `now`. Shared by the account's own tests and {@link releaseWorld}.
+ */
+export async function newSimulatedAccount(
+  db: LedgerFixture,
+  resources: readonly SimulatedResource[] = simulatedInventory(NOW),
+  now: () => Date = () => NOW,
+): Promise<SimulatedAccountFixture> {
+  const tableName = `simulated-${randomUUID().slice(0, 8)}`;
+  await ensureSimulatedAccountTable(db.client(), tableName);
+  await seedSimulatedAccount(db.client(), tableName, resources);
+  const clients = simulatedClients(db.client(), tableName, 'us-east-1', '000000000000', { now });
+  const stored = () => readSimulatedAccount(db.client(), tableName);
+  const find = async (id: string) => (await stored()).find((r) => r.id === id);
+  return { tableName, clients, stored, find };
+}
+
 /** A new ledger and a new simulated account seeded with `resources` (@default the built-in seed at NOW). */
 export async function releaseWorld(
   db: LedgerFixture,
@@ -50,21 +79,17 @@ export async function releaseWorld(
   now: () => Date = () => NOW,
 ): Promise<ReleaseWorld> {
   const ledger = await db.fresh();
-  const accountTable = `simulated-${randomUUID().slice(0, 8)}`;
-  await ensureSimulatedAccountTable(db.client(), accountTable);
-  await seedSimulatedAccount(db.client(), accountTable, resources);
-  const clients = simulatedClients(db.client(), accountTable, 'us-east-1', '000000000000', { now });
-  const inventory = () => readSimulatedAccount(db.client(), accountTable);
+  const account = await newSimulatedAccount(db, resources, now);
   return {
     ledger,
-    clients,
-    accountTable,
-    inventory,
-    resource: async (id) => (await inventory()).find((r) => r.id === id),
-    put: (...changed) => seedSimulatedAccount(db.client(), accountTable, changed),
+    clients: account.clients,
+    accountTable: account.tableName,
+    inventory: account.stored,
+    resource: account.find,
+    put: (...changed) => seedSimulatedAccount(db.client(), account.tableName, changed),
     ctx: (runId, step, itemIndex) => ({
       ledger,
-      env: { LEDGER_TABLE_NAME: ledger.tableName, [SIMULATED_ACCOUNT_TABLE]: accountTable },
+      env: { LEDGER_TABLE_NAME: ledger.tableName, [SIMULATED_ACCOUNT_TABLE]: account.tableName },
       now,
       run: runRef({ runId, jobId: JOB_ID, startedAt: NOW.toISOString() }),
       step: itemIndex === undefined ? { name: step } : { name: step, itemIndex },

@@ -24,32 +24,19 @@ import { adapters } from '../../../tasks/release/resources';
 import { SOURCE_VOLUME_TAG } from '../../../tasks/release/resources/ebs-volume';
 import {
   ensureSimulatedAccountTable,
-  readSimulatedAccount,
-  seedSimulatedAccount,
   simulatedClients,
   type SimulatedResource,
 } from '../../../tasks/release/simulated-account';
-import {
-  expectedCounts,
-  inventorySeed,
-  scaleInventory,
-  simulatedInventory,
-} from '../../../tasks/release/simulated-inventory';
+import { expectedCounts, inventorySeed, scaleInventory } from '../../../tasks/release/simulated-inventory';
 import { useEmbeddedLedger } from '../../helpers/ledger';
+import { newSimulatedAccount, NOW } from './release-fixture';
 
 const db = useEmbeddedLedger();
-const NOW = new Date('2026-06-15T12:00:00.000Z');
 const SELECTOR = { tagKeys: [TAGS.OPT_IN, TAGS.RELEASE_AFTER] };
 
-/** A new table seeded with `resources`, and clients for it whose clock is NOW. */
-async function account(resources: readonly SimulatedResource[] = simulatedInventory(NOW)) {
-  const tableName = `simulated-${randomUUID().slice(0, 8)}`;
-  await ensureSimulatedAccountTable(db.client(), tableName);
-  await seedSimulatedAccount(db.client(), tableName, resources);
-  const clients = simulatedClients(db.client(), tableName, 'us-east-1', '000000000000', { now: () => NOW });
-  const stored = () => readSimulatedAccount(db.client(), tableName);
-  const find = async (id: string) => (await stored()).find((r) => r.id === id);
-  return { clients, tableName, stored, find };
+/** A new table seeded with `resources` (@default the built-in seed), and its clients, whose clock is NOW. */
+function account(resources?: readonly SimulatedResource[]) {
+  return newSimulatedAccount(db, resources);
 }
 
 async function discoverAll(clients: Clients): Promise<Resource[]> {
