@@ -3,7 +3,7 @@
  * environment on AWS; the function's environment from the synthesized template in local mode), validated
  * once, and passed down. Nothing reads `process.env` deep inside the code.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;

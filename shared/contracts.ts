@@ -5,7 +5,7 @@
  * State data of every execution after StartRun:
  *   { decision, run: RunRef, input: <validated job input>, results: { <StepId>: <step output> }, error? }
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Decision, OverlapPolicy, TriggerType } from './constants';
 
 export const Trigger = z.strictObject({

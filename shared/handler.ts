@@ -12,7 +12,7 @@
  * environment from the synthesized template instead of the process-wide `process.env`.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ledgerFor } from './aws-clients';
 import { BaseConfig, ENV, readConfig, type Env } from './config';
 import { StepStatus } from './constants';

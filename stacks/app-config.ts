@@ -3,7 +3,7 @@
  * app is built, and handed to constructs as props: no construct reads context itself.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The CDK context key that holds the configuration. */
 export const APP_CONFIG_CONTEXT_KEY = 'stepjobs';

@@ -117,6 +117,9 @@ export class TaskFunction extends Construct {
         target: 'node24',
         // The runtime ships SDK v3; bundling it would add about 0.5 MB per function.
         externalModules: ['@aws-sdk/*'],
+        // Prefer packages' ES module builds so esbuild can tree-shake them: with `import * as z from 'zod'`
+        // this drops zod's 40-odd locales, about 370 KB of a 620 KB handler.
+        mainFields: ['module', 'main'],
         forceDockerBundling: false,
       },
     });

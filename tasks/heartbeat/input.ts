@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Input of the heartbeat job. Everything has a default, so `{}` from the console is a valid run. */
 export const HeartbeatInput = z

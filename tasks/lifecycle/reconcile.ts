@@ -4,7 +4,7 @@
  * StartRun) never reaches FinishRun or FailRun, so its run would stay RUNNING and keep the job lock until the
  * lease ran out. The reconciler ends such runs from what Step Functions reports.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_RETENTION_DAYS, RunStatus, TriggerType } from '../../shared/constants';
 import { ENV, readJobMachines, type JobMachine } from '../../shared/config';
 import { ExecutionStatusChange, Trigger } from '../../shared/contracts';

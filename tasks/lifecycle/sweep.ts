@@ -5,7 +5,7 @@
  * outlived their run.
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunStatus } from '../../shared/constants';
 import { readJobMachines, type JobMachine } from '../../shared/config';
 import { errorFromStates } from '../../shared/errors';

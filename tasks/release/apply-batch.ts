@@ -5,7 +5,7 @@
  * against the policy's tolerated failure percentage. Throttling that outlasts the SDK's retries fails the
  * batch with TransientError, which the state machine retries.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeError, TransientError } from '../../shared/errors';
 import { jobStep, type StepContext } from '../../shared/handler';
 import type { ActionOutcome, ActionRecord } from '../../shared/ledger/items';

@@ -3,7 +3,7 @@
  * part of the input, so every run record in the ledger keeps the exact policy it ran with. Every field has a
  * safe default; scheduled runs get theirs from the schedule input in workflows/release-idle-resources.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TAGS } from './model';
 
 /** Retention values CloudWatch Logs accepts for PutRetentionPolicy. */

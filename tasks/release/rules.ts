@@ -3,7 +3,7 @@
  * releasing it do, and what would that save. No I/O and no clock of its own: `now` is an argument, so the
  * policy's evaluation is deterministic. The facts each type reads are documented on `FactsByType` in model.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidFacts } from './errors';
 import { TAGS, type FactsByType, type Resource, type ResourceRules, type ResourceTypeId } from './model';
 import {

@@ -6,7 +6,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TAGS } from '../../tasks/release/model';
 import { defineJob, type JobDefinition } from '../../workflows/job-definition';
 import { functionIdOf, logicalIdOf, synth } from './synth';

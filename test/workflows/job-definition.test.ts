@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   defineJob,
   JobDefinitionError,

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ErrorName } from '../../shared/constants';
 import { lockRetryAttempts } from '../../stacks/constructs/retries';
 import { defineJob, type JobDefinition, type StepBuilder } from '../../workflows/job-definition';

@@ -1,5 +1,5 @@
 import '../../helpers/quiet';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Decision, OverlapPolicy, RunStatus, SkipReason } from '../../../shared/constants';
 import type { JobSettings } from '../../../shared/contracts';
 import { ConfigError, LockHeld } from '../../../shared/errors';
