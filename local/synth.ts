@@ -1,6 +1,7 @@
 /**
  * Synthesize the CDK app in-process for local mode: the same app `cdk synth` builds, with asset bundling
- * skipped (local mode runs the TypeScript handlers directly) and cdk-nag off (the tests and `cdk synth` run it).
+ * skipped (local mode runs the TypeScript handlers directly), and cdk-nag and CDK's template validation off
+ * (the tests and `cdk synth` run both).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ export function synthesizeTemplate(
       ...options,
       outdir,
       nag: false,
+      cloudFormationValidation: false,
       context: { 'aws:cdk:bundling-stacks': [], ...options.context },
     });
     return app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
