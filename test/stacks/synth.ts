@@ -95,3 +95,21 @@ export function definitionStringOf(template: Template, jobId: string): string {
 export function definitionOf(template: Template, jobId: string): DefinitionJson {
   return JSON.parse(definitionStringOf(template, jobId)) as DefinitionJson;
 }
+
+/** The states a run passes through when StartRun decides `decision` and no step fails. */
+export function happyPath(def: DefinitionJson, decision: string): string[] {
+  const path: string[] = [];
+  let name: string | undefined = def.StartAt;
+  while (name) {
+    if (path.includes(name)) throw new Error(`Loop at ${name}`);
+    path.push(name);
+    const current: StateJson | undefined = def.States[name];
+    if (!current) throw new Error(`Dangling transition to ${name}`);
+    name =
+      current.Type === 'Choice'
+        ? (current.Choices?.find((c) => c.Variable === '$.decision' && c.StringEquals === decision)?.Next ??
+          current.Default)
+        : current.Next;
+  }
+  return path;
+}

@@ -4,8 +4,8 @@ import {
   definitionOf,
   definitionStringOf,
   synth,
-  type DefinitionJson,
   type StateJson,
+  happyPath,
 } from '../stacks/synth';
 
 const { template } = synth({ nag: false });
@@ -15,23 +15,6 @@ const state = (name: string): StateJson => {
   if (!found) throw new Error(`No state ${name}`);
   return found;
 };
-
-/** The states a run passes through when StartRun decides `decision` and no step fails. */
-function happyPath(def: DefinitionJson, decision: Decision): string[] {
-  const path: string[] = [];
-  let name: string | undefined = def.StartAt;
-  while (name) {
-    path.push(name);
-    const current: StateJson | undefined = def.States[name];
-    if (!current) throw new Error(`Dangling transition to ${name}`);
-    name =
-      current.Type === 'Choice'
-        ? (current.Choices?.find((c) => c.Variable === '$.decision' && c.StringEquals === decision)?.Next ??
-          current.Default)
-        : current.Next;
-  }
-  return path;
-}
 
 test('StartRun is first and hands its decision to Decide', () => {
   expect(definition.StartAt).toBe(LifecycleState.START_RUN);

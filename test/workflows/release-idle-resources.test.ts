@@ -12,8 +12,8 @@ import {
   definitionStringOf,
   stateMachineIdOf,
   synth,
-  type DefinitionJson,
   type StateJson,
+  happyPath,
 } from '../stacks/synth';
 
 const JOB_ID = releaseIdleResources.id;
@@ -38,24 +38,6 @@ function stateIn(states: Record<string, StateJson>, name: string): MapStateJson 
 }
 const state = (name: string) => stateIn(definition.States, name);
 const applyBatch = () => stateIn(state('Apply').ItemProcessor?.States ?? {}, 'ApplyBatch');
-
-/** The states a run passes through when StartRun decides `decision` and no step fails. */
-function happyPath(def: DefinitionJson, decision: Decision): string[] {
-  const path: string[] = [];
-  let name: string | undefined = def.StartAt;
-  while (name) {
-    if (path.includes(name)) throw new Error(`Loop at ${name}`);
-    path.push(name);
-    const current: StateJson | undefined = def.States[name];
-    if (!current) throw new Error(`Dangling transition to ${name}`);
-    name =
-      current.Type === 'Choice'
-        ? (current.Choices?.find((c) => c.Variable === '$.decision' && c.StringEquals === decision)?.Next ??
-          current.Default)
-        : current.Next;
-  }
-  return path;
-}
 
 /** Every Task state, the ones inside Map item processors included, by name. */
 function taskStates(states: Record<string, StateJson>): Array<[string, StateJson]> {
