@@ -1,12 +1,6 @@
 import { Decision, ErrorName, LifecycleState } from '../../shared/constants';
 import { LAMBDA_TRANSIENT_ERRORS } from '../../stacks/constructs/retries';
-import {
-  definitionOf,
-  definitionStringOf,
-  synth,
-  type StateJson,
-  happyPath,
-} from '../stacks/synth';
+import { definitionOf, definitionStringOf, synth, type StateJson, happyPath } from '../stacks/synth';
 
 const { template } = synth({ nag: false });
 const definition = definitionOf(template, 'heartbeat');
