@@ -33,7 +33,7 @@ const AppConfigSchema = z.strictObject({
       message: `must be one of the CloudWatch Logs retention periods (${RETENTION_VALUES.join(', ')})`,
     }),
   tableDeletionProtection: z.boolean(),
-  /** Where alarms would notify; null for none. Validated now so a typo fails early. */
+  /** An email address subscribed to the alarm topic; null for none (subscribe to the topic's output yourself). */
   alarmEmail: z.email().nullable(),
 });
 

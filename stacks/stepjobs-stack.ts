@@ -1,8 +1,9 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
 import { validateJobs, type JobDefinition } from '../workflows/job-definition';
 import type { AppConfig } from './app-config';
+import { Alarms } from './constructs/alarms';
 import { JobWorkflow } from './constructs/job-workflow';
 import { LedgerTable } from './constructs/ledger-table';
 import { LifecycleFunctions } from './constructs/lifecycle-functions';
@@ -46,7 +47,7 @@ export class StepJobsStack extends Stack {
           namePrefix: this.stackName,
         }),
     );
-    new Reconciler(this, 'Reconciler', {
+    const reconciler = new Reconciler(this, 'Reconciler', {
       defaults,
       machines: workflows.map((w) => ({
         jobId: w.definition.id,
@@ -55,6 +56,19 @@ export class StepJobsStack extends Stack {
         retentionDays: w.settings.retentionDays,
       })),
     });
+    const alarms = new Alarms(this, 'Alarms', {
+      jobs: workflows.map((w) => ({
+        jobId: w.definition.id,
+        stateMachine: w.stateMachine,
+        scheduleDeadLetterQueue: w.scheduleDeadLetterQueue,
+      })),
+      reconcilerDeadLetterQueue: reconciler.deadLetterQueue,
+      email: config.alarmEmail,
+    });
     addDiscoveryOutputs(this, ledger.table, workflows);
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: alarms.topic.topicArn,
+      description: 'SNS topic of the job alarms (failed runs, undelivered triggers); subscribe to it',
+    });
   }
 }

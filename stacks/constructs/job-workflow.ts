@@ -4,6 +4,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -64,6 +65,8 @@ const TASK_ID = /^[A-Z][A-Za-z0-9]{0,79}$/;
 export class JobWorkflow extends Construct implements StepBuilder {
   readonly stateMachine: sfn.IStateMachine;
   readonly schedule: scheduler.ISchedule;
+  /** Where the Scheduler puts triggers it could not deliver. */
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
   readonly definition: JobDefinition;
   readonly ledgerTable: ITable;
   /** Pass it into Map items as `{ 'run.$': '$.run', 'itemIndex.$': '$$.Map.Item.Index', ... }` (itemSelector). */
@@ -138,12 +141,14 @@ export class JobWorkflow extends Construct implements StepBuilder {
     this.acknowledgeDistributedMapPolicy(stateMachine);
     this.stateMachine = stateMachine;
 
-    this.schedule = new ScheduleTrigger(this, 'Trigger', {
+    const trigger = new ScheduleTrigger(this, 'Trigger', {
       jobId: definition.id,
       description: definition.description,
       schedule: definition.schedule,
       stateMachine,
-    }).schedule;
+    });
+    this.schedule = trigger.schedule;
+    this.scheduleDeadLetterQueue = trigger.deadLetterQueue;
   }
 
   get scope(): Construct {

@@ -1,0 +1,94 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface AlarmedJob {
+  readonly jobId: string;
+  readonly stateMachine: sfn.IStateMachine;
+  /** Where the Scheduler puts triggers it could not deliver. */
+  readonly scheduleDeadLetterQueue: sqs.IQueue;
+}
+
+export interface AlarmsProps {
+  readonly jobs: readonly AlarmedJob[];
+  /** Where the reconciler's undeliverable status events go. */
+  readonly reconcilerDeadLetterQueue: sqs.IQueue;
+  /** Subscribe this address to the alarm topic. @default no subscription (subscribe to the topic yourself) */
+  readonly email?: string | null;
+}
+
+/**
+ * What an operator must hear about without reading the ledger: a run that failed, timed out or was aborted,
+ * and a trigger or status event that could not be delivered (a missed run). Every alarm notifies one topic.
+ */
+export class Alarms extends Construct {
+  readonly topic: sns.ITopic;
+  readonly alarms: cloudwatch.IAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    const topic = new sns.Topic(this, 'Topic', {
+      displayName: `${Stack.of(this).stackName} job alarms`,
+      enforceSSL: true,
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
+    if (props.email) topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    this.topic = topic;
+
+    for (const job of props.jobs) {
+      const period = Duration.minutes(5);
+      const ended = new cloudwatch.MathExpression({
+        label: `${job.jobId} executions failed, timed out or aborted`,
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: job.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+          timedOut: job.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+          aborted: job.stateMachine.metricAborted({ period, statistic: 'Sum' }),
+        },
+        period,
+      });
+      this.alarm(
+        `${job.jobId}-run-failed`,
+        `A run of ${job.jobId} failed, timed out or was aborted; see "stepjobs history ${job.jobId} --status FAILED".`,
+        ended,
+      );
+      this.alarm(
+        `${job.jobId}-trigger-undelivered`,
+        `EventBridge Scheduler could not start ${job.jobId}: a scheduled run was missed. The trigger waits in the dead-letter queue.`,
+        job.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period,
+          statistic: 'Maximum',
+        }),
+      );
+    }
+    this.alarm(
+      'reconciler-event-undelivered',
+      'A Step Functions status event could not be delivered to the reconciler; the 15-minute sweep will still finalize the run.',
+      props.reconcilerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+    );
+  }
+
+  private alarm(name: string, description: string, metric: cloudwatch.IMetric): void {
+    const id = name.replace(/(^|-)([a-z0-9])/g, (_m, _d: string, c: string) => c.toUpperCase());
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No executions in a period is the normal case, not missing data to worry about.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+}
