@@ -45,7 +45,8 @@ function compareResources(a: Resource, b: Resource): number {
   return a.id < b.id ? -1 : 1;
 }
 
-function zeroCounts(): TypeCounts {
+/** A type's counts before anything was discovered. */
+export function zeroCounts(): TypeCounts {
   return {
     discovered: 0,
     candidates: 0,

@@ -9,7 +9,15 @@
  */
 import fc from 'fast-check';
 import { LOG_RETENTION_DAYS, ReleasePolicy } from '../../tasks/release/input';
-import { TAGS, type FactsByType, type Resource, type ResourceTypeId } from '../../tasks/release/model';
+import {
+  RESOURCE_TYPES,
+  TAGS,
+  type EvaluationResult,
+  type FactsByType,
+  type Resource,
+  type ResourceTypeId,
+} from '../../tasks/release/model';
+import { zeroCounts } from '../../tasks/release/policy';
 
 export const DAY_MS = 86_400_000;
 
@@ -412,4 +420,25 @@ export function exampleResource<T extends ResourceTypeId>(
 /** The default policy with overrides, through the real schema. */
 export function examplePolicy(overrides: Record<string, unknown> = {}): ReleasePolicy {
   return ReleasePolicy.parse(overrides);
+}
+
+/**
+ * An evaluation result with only counts, for cap checks: per type, `release` of the `discovered` resources are
+ * due releases and the rest are not opted in.
+ */
+export function countsWith(
+  perType: Partial<Record<ResourceTypeId, { discovered: number; release: number }>>,
+): EvaluationResult {
+  const counts = {} as EvaluationResult['counts'];
+  for (const type of RESOURCE_TYPES) {
+    const { discovered, release } = perType[type] ?? { discovered: 0, release: 0 };
+    counts[type] = {
+      ...zeroCounts(),
+      discovered,
+      candidates: release,
+      release,
+      notOptedIn: discovered - release,
+    };
+  }
+  return { actions: [], counts };
 }

@@ -16,6 +16,7 @@ import {
 } from '../../local/template';
 import { TABLE_KEYS } from '../../shared/ledger/keys';
 import { heartbeat } from '../../workflows/heartbeat';
+import { HEARTBEAT_APP_ENTRIES } from '../stacks/synth';
 
 const PREFIX = 'arn:aws:lambda:us-east-1:000000000000:function';
 
@@ -140,14 +141,7 @@ describe('the synthesized app', () => {
 
   it('has a function for every lifecycle handler and job step, read from stepjobs:entry with its own environment', () => {
     const functions = lambdaFunctions(template);
-    expect(functions.map((f) => f.entry).sort()).toEqual([
-      'tasks/heartbeat/heartbeat.ts',
-      'tasks/lifecycle/fail-run.ts',
-      'tasks/lifecycle/finish-run.ts',
-      'tasks/lifecycle/reconcile.ts',
-      'tasks/lifecycle/start-run.ts',
-      'tasks/lifecycle/sweep.ts',
-    ]);
+    expect(functions.map((f) => f.entry).sort()).toEqual(HEARTBEAT_APP_ENTRIES);
     for (const fn of functions) {
       expect(fn).toMatchObject({ handler: 'handler', arn: `${PREFIX}:${fn.logicalId}` });
       expect(fn.environment).toMatchObject({

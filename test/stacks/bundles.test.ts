@@ -13,6 +13,7 @@ import { heartbeat } from '../../workflows/heartbeat';
 import { Ledger } from '../../shared/ledger/ledger';
 import { runRef, runningRecord } from '../helpers/builders';
 import { useEmbeddedLedger } from '../helpers/ledger';
+import { HEARTBEAT_APP_ENTRIES } from './synth';
 
 const db = useEmbeddedLedger();
 // Inside the repository (cdk.out is git-ignored): the bundles leave the AWS SDK to the Lambda runtime, and here
@@ -58,14 +59,7 @@ function bundles(): Bundle[] {
 const built = bundles();
 
 test('every task function is bundled, with the heartbeat and every lifecycle handler', () => {
-  expect(built.map((b) => b.entry).sort()).toEqual([
-    'tasks/heartbeat/heartbeat.ts',
-    'tasks/lifecycle/fail-run.ts',
-    'tasks/lifecycle/finish-run.ts',
-    'tasks/lifecycle/reconcile.ts',
-    'tasks/lifecycle/start-run.ts',
-    'tasks/lifecycle/sweep.ts',
-  ]);
+  expect(built.map((b) => b.entry).sort()).toEqual(HEARTBEAT_APP_ENTRIES);
 });
 
 test.each(built.map((b) => [b.entry, b.file]))(

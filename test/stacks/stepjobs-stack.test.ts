@@ -3,7 +3,14 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { STACK_OUTPUT } from '../../shared/constants';
 import { REPO_ROOT } from '../../stacks/constructs/task-function';
-import { definitionOf, functionIdOf, logicalIdOf, stateMachineIdOf, synth } from './synth';
+import {
+  definitionOf,
+  functionIdOf,
+  HEARTBEAT_APP_ENTRIES,
+  logicalIdOf,
+  stateMachineIdOf,
+  synth,
+} from './synth';
 import { heartbeat } from '../../workflows/heartbeat';
 
 // The stack's own constructs, with the heartbeat job; the release job's resources have their own tests.
@@ -66,14 +73,7 @@ describe('task functions', () => {
     const entries = Object.values(functions).map(
       (f) => (f.Metadata as Record<string, string>)['stepjobs:entry'],
     );
-    expect(entries.sort()).toEqual([
-      'tasks/heartbeat/heartbeat.ts',
-      'tasks/lifecycle/fail-run.ts',
-      'tasks/lifecycle/finish-run.ts',
-      'tasks/lifecycle/reconcile.ts',
-      'tasks/lifecycle/start-run.ts',
-      'tasks/lifecycle/sweep.ts',
-    ]);
+    expect(entries.sort()).toEqual(HEARTBEAT_APP_ENTRIES);
     for (const f of Object.values(functions)) {
       expect(f.Metadata).toMatchObject({ 'stepjobs:handler': 'handler' });
       expect(

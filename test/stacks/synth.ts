@@ -113,3 +113,13 @@ export function happyPath(def: DefinitionJson, decision: string): string[] {
   }
   return path;
 }
+
+/** The handler entries of an app with the heartbeat job only: its step and every lifecycle function. */
+export const HEARTBEAT_APP_ENTRIES = [
+  'tasks/heartbeat/heartbeat.ts',
+  'tasks/lifecycle/fail-run.ts',
+  'tasks/lifecycle/finish-run.ts',
+  'tasks/lifecycle/reconcile.ts',
+  'tasks/lifecycle/start-run.ts',
+  'tasks/lifecycle/sweep.ts',
+];

@@ -15,9 +15,9 @@ import {
   type TypeCounts,
 } from '../../../tasks/release/model';
 import type { ReleasePolicy } from '../../../tasks/release/input';
-import { checkCaps, evaluate } from '../../../tasks/release/policy';
+import { checkCaps, evaluate, zeroCounts } from '../../../tasks/release/policy';
 import { rules } from '../../../tasks/release/rules';
-import { DAY_MS, policyArb, scenarioArb, type Scenario } from '../../helpers/release-arbitraries';
+import { countsWith, DAY_MS, policyArb, scenarioArb, type Scenario } from '../../helpers/release-arbitraries';
 
 const SEED = Number(process.env.FC_SEED ?? 20_260_214);
 const RUNS = { seed: SEED, numRuns: Number(process.env.FC_RUNS ?? 200) };
@@ -246,15 +246,8 @@ describe('evaluate (properties)', () => {
       for (const type of RESOURCE_TYPES.filter((t) => !policy.types[t].enabled)) {
         expect(result.actions.filter((a) => a.type === type)).toEqual([]);
         expect(result.counts[type]).toEqual({
+          ...zeroCounts(),
           discovered: inventory.filter((r) => r.type === type).length,
-          candidates: 0,
-          mark: 0,
-          release: 0,
-          cancel: 0,
-          inGrace: 0,
-          notOptedIn: 0,
-          protected: 0,
-          notIdle: 0,
         });
       }
     });
@@ -361,23 +354,9 @@ describe('checkCaps (properties)', () => {
         policyArb,
         fc.tuple(countsArb, countsArb, countsArb, countsArb, countsArb),
         (policy, perType) => {
-          const counts = Object.fromEntries(
-            RESOURCE_TYPES.map((type, i) => {
-              const { discovered, release } = perType[i] ?? { discovered: 0, release: 0 };
-              const typeCounts: TypeCounts = {
-                discovered,
-                candidates: release,
-                mark: 0,
-                release,
-                cancel: 0,
-                inGrace: 0,
-                notOptedIn: discovered - release,
-                protected: 0,
-                notIdle: 0,
-              };
-              return [type, typeCounts];
-            }),
-          ) as EvaluationResult['counts'];
+          const { counts } = countsWith(
+            Object.fromEntries(RESOURCE_TYPES.map((type, i) => [type, perType[i]])),
+          );
           seen[assertCaps({ actions: [], counts }, policy)] += 1;
         },
       ),

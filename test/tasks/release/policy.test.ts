@@ -6,11 +6,14 @@ import {
   type EvaluationResult,
   type PlannedAction,
   type Resource,
-  type ResourceTypeId,
-  type TypeCounts,
 } from '../../../tasks/release/model';
-import { checkCaps, evaluate, percentAllowance } from '../../../tasks/release/policy';
-import { EXAMPLE_NOW_ISO, examplePolicy, exampleResource } from '../../helpers/release-arbitraries';
+import { checkCaps, evaluate, percentAllowance, zeroCounts } from '../../../tasks/release/policy';
+import {
+  countsWith,
+  EXAMPLE_NOW_ISO,
+  examplePolicy,
+  exampleResource,
+} from '../../helpers/release-arbitraries';
 
 const now = () => new Date(EXAMPLE_NOW_ISO); // 2026-02-13T12:00:00Z
 const OPTED_IN = { [TAGS.OPT_IN]: TAGS.OPT_IN_VALUE };
@@ -212,17 +215,7 @@ describe('evaluate: types, counts and order', () => {
     };
     const result = evaluate([broken], policy, now());
     expect(result.actions).toEqual([]);
-    expect(result.counts['elastic-ip']).toEqual({
-      discovered: 1,
-      candidates: 0,
-      mark: 0,
-      release: 0,
-      cancel: 0,
-      inGrace: 0,
-      notOptedIn: 0,
-      protected: 0,
-      notIdle: 0,
-    });
+    expect(result.counts['elastic-ip']).toEqual({ ...zeroCounts(), discovered: 1 });
   });
 
   it('reports zero counts for every type, even with nothing discovered', () => {
@@ -270,25 +263,6 @@ describe('evaluate: types, counts and order', () => {
     expect(() => evaluate([broken], examplePolicy(), now())).toThrow(InvalidFacts);
   });
 });
-
-function countsWith(perType: Partial<Record<ResourceTypeId, { discovered: number; release: number }>>) {
-  const counts = {} as Record<ResourceTypeId, TypeCounts>;
-  for (const type of RESOURCE_TYPES) {
-    const { discovered, release } = perType[type] ?? { discovered: 0, release: 0 };
-    counts[type] = {
-      discovered,
-      candidates: release,
-      mark: 0,
-      release,
-      cancel: 0,
-      inGrace: 0,
-      notOptedIn: discovered - release,
-      protected: 0,
-      notIdle: 0,
-    };
-  }
-  return { actions: [], counts };
-}
 
 function capsError(result: EvaluationResult, caps: Record<string, number>): BlastRadiusExceeded {
   try {
