@@ -5,7 +5,6 @@
 // Must stay the first import: see the module.
 import '../local/process-defaults';
 import { Command, CommanderError, Option } from 'commander';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import { jobs, MAIN_JOB_ID } from '../workflows';
 import { LOCAL_DATA_DIR, LocalTarget } from './cli/local-target';
@@ -16,8 +15,10 @@ import {
   pauseCommand,
   runCommand,
   showCommand,
+  unlockCommand,
   type Output,
 } from './cli/commands';
+import { recoveryLine } from './cli/format';
 import { CliError, ExitCode } from './cli/errors';
 import { actionsCommand, resourceCommand } from './cli/action-commands';
 import { simulatedAccountCommand } from './cli/simulated-account-command';
@@ -57,7 +58,18 @@ const io: Output = { out: (text) => process.stdout.write(`${text}\n`) };
 
 async function openTarget(global: GlobalOptions, settings: CliSettings): Promise<Target> {
   if (global.aws) return AwsTarget.open({ stackName: global.stack });
-  return LocalTarget.open({ dataDir: settings.dataDir, logLevel: global.verbose ? 'INFO' : 'SILENT' });
+  const target = await LocalTarget.open({
+    dataDir: settings.dataDir,
+    logLevel: global.verbose ? 'INFO' : 'SILENT',
+  });
+  reportRecovery(target);
+  return target;
+}
+
+/** One line on stderr when the start-up recovery repaired what an earlier, vanished process left behind. */
+function reportRecovery(target: LocalTarget): void {
+  const line = recoveryLine(target.recovery);
+  if (line) process.stderr.write(`stepjobs: ${line}\n`);
 }
 
 function buildProgram(setExit: (code: number) => void, settings: CliSettings): Command {
@@ -186,12 +198,21 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
       .option('--reason <text>', 'why (recorded with the pause)')
       .action(async (jobId: string, opts: { reason?: string }) =>
         run(() =>
-          withTarget(global(), (t) =>
-            pauseCommand(t, jobs, io, { jobId, paused, by: userInfo().username, reason: opts.reason }),
-          ),
+          withTarget(global(), (t) => pauseCommand(t, jobs, io, { jobId, paused, reason: opts.reason })),
         )(),
       );
   }
+
+  program
+    .command('unlock')
+    .argument('<job>', 'job id')
+    .description(
+      'release the job lock whoever holds it, recorded in the ledger with who and why (local or --aws)',
+    )
+    .requiredOption('--reason <text>', 'why the lock is released (recorded)')
+    .action(async (jobId: string, opts: { reason: string }) =>
+      run(() => withTarget(global(), (t) => unlockCommand(t, jobs, io, { jobId, reason: opts.reason })))(),
+    );
 
   program
     .command('schedule')
@@ -268,6 +289,7 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
           logLevel: 'SILENT',
           simulatedAccount: { reset: Boolean(opts.reset) },
         });
+        reportRecovery(target);
         try {
           return await simulatedAccountCommand(target, io, { json: opts.json, reset: opts.reset });
         } finally {
@@ -320,40 +342,67 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
-/** Known failures print one line; anything else prints its name and message, and a stack only on request. */
-function reportError(error: unknown, debug: boolean): number {
+/** Errors that mean "what you asked for is wrong": one line, exit 2. */
+const USAGE_ERRORS = new Set([
+  'UnknownJob',
+  'InvalidInput',
+  'InvalidExecutionInput',
+  'TemplateError',
+  'JobDefinitionError',
+  'AppConfigError',
+  'ConfigError',
+  'RunNotFound',
+]);
+
+/**
+ * Known failures print one line with their own exit code; anything else prints its name and message as one
+ * line, exit 70, and a stack only on request.
+ */
+export function reportError(error: unknown, debug: boolean): number {
   const err = error instanceof Error ? error : new Error(String(error));
-  const known = [
-    'CliError',
-    'UnknownJob',
-    'InvalidInput',
-    'TemplateError',
-    'JobDefinitionError',
-    'ConfigError',
-    'RunNotFound',
-  ];
-  if (known.includes(err.name)) {
+  if (err instanceof CliError) {
     process.stderr.write(`stepjobs: ${err.message}\n`);
-    return err instanceof CliError ? err.exitCode : ExitCode.USAGE;
+    return err.exitCode;
   }
-  process.stderr.write(`stepjobs: unexpected ${err.name}: ${err.message}\n`);
+  if (USAGE_ERRORS.has(err.name)) {
+    process.stderr.write(`stepjobs: ${err.message}\n`);
+    return ExitCode.USAGE;
+  }
+  if (err.name === 'LedgerUnavailable') {
+    process.stderr.write(`stepjobs: ${err.message}; nothing was lost, try again\n`);
+    return ExitCode.UNAVAILABLE;
+  }
+  process.stderr.write(`stepjobs: unexpected ${err.name}: ${firstLine(err.message)}\n`);
   if (debug) process.stderr.write(`${err.stack ?? ''}\n`);
   else process.stderr.write('(set STEPJOBS_DEBUG=1 for the stack trace)\n');
-  return 70;
+  return ExitCode.INTERNAL;
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 /**
  * Run as the `stepjobs` process. When the reader of stdout goes away (`stepjobs history x | head`), the rest
  * of the output is dropped and the command finishes, so a run still ends and is recorded; without this, Node
- * crashes with an EPIPE stack trace, possibly halfway through a run.
+ * crashes with an EPIPE stack trace, possibly halfway through a run. An error nothing else caught (a library's
+ * stray rejection) is reported like any unexpected error: one line and exit 70, never a stack trace.
  */
 export function runAsProcess(argv: readonly string[]): void {
+  const debug = Boolean(process.env.STEPJOBS_DEBUG);
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
   });
+  const fatal = (error: unknown) => {
+    process.exitCode = reportError(error, debug);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   void main(argv).then((code) => {
     process.exitCode = code;
-  });
+  }, fatal);
 }
 
 if (require.main === module) runAsProcess(process.argv.slice(2));

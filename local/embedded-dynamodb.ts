@@ -77,6 +77,18 @@ export async function startEmbeddedDynamoDb(
   };
 }
 
+/** An embedded DynamoDB served by someone else (another process, a test): `stop()` closes only the client. */
+export function connectEmbeddedDynamoDb(endpoint: string): EmbeddedDynamoDb {
+  const client = localDynamoDbClient(endpoint);
+  return {
+    endpoint,
+    client,
+    async stop() {
+      client.destroy();
+    },
+  };
+}
+
 const ACTIVE_POLL_MS = 10;
 const ACTIVE_TIMEOUT_MS = 30_000;
 

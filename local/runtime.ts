@@ -10,10 +10,18 @@ import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { TaskHandler } from '../shared/handler';
+import { fieldPath, pathDeeperThan } from '../shared/json';
 import { Ledger } from '../shared/ledger/ledger';
 import { logger } from '../shared/powertools';
-import { STACK_OUTPUT } from '../shared/constants';
-import { createTables, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from './embedded-dynamodb';
+import { MAX_EXECUTION_INPUT_BYTES, MAX_EXECUTION_INPUT_DEPTH, STACK_OUTPUT } from '../shared/constants';
+import { sweep, type SweepResult } from '../tasks/lifecycle/sweep';
+import {
+  connectEmbeddedDynamoDb,
+  createTables,
+  startEmbeddedDynamoDb,
+  type EmbeddedDynamoDb,
+} from './embedded-dynamodb';
+import { LocalExecutionStore } from './execution-store';
 import { prepareSimulatedAccount, type SimulatedAccountSetup } from './simulated-account';
 import { statusChangeEvent, ruleTargetsFor, type ExecutionStatus } from './status-events';
 import { buildOverrides, lambdaContext } from './task-overrides';
@@ -52,6 +60,19 @@ export interface ExecutionResult {
   cause?: string;
   startedAt: string;
   stoppedAt: string;
+  /**
+   * Set when the status-change event could not be delivered to the reconciler, even after retries (the
+   * ledger was unavailable): the next local command's recovery pass finalizes the run instead.
+   */
+  statusEventError?: string;
+}
+
+/** StartExecution's refusal of an input (too large, nested too deep), as Step Functions names it. */
+export class InvalidExecutionInput extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidExecutionInput';
+  }
 }
 
 export interface StartOptions {
@@ -75,6 +96,17 @@ export interface LocalRuntimeOptions {
   template: CfnTemplate;
   /** Directory for persistent DynamoDB data; `undefined` keeps everything in memory. */
   dataDir?: string;
+  /**
+   * Use the DynamoDB already served at this endpoint (another process's, or a test's) instead of starting one.
+   * @default start an embedded DynamoDB (in memory, or on `dataDir`)
+   */
+  dynamoEndpoint?: string;
+  /**
+   * The DynamoDB endpoint the handlers use, when it is not the runtime's own: the fault suite puts a proxy
+   * here. The runtime's record of executions (Step Functions' part) always uses its own endpoint.
+   * @default the runtime's endpoint
+   */
+  handlerDynamoEndpoint?: string;
   /** Powertools log level for handlers. @default 'WARN' */
   logLevel?: string;
   /**
@@ -97,6 +129,8 @@ export class LocalRuntime {
     private readonly dynamo: EmbeddedDynamoDb,
     /** Local-mode settings added to every function's own environment. */
     private readonly localEnvironment: Readonly<Record<string, string>>,
+    /** What Step Functions knows about executions, locally. */
+    readonly executions: LocalExecutionStore,
   ) {
     this.functions = lambdaFunctions(template);
     this.jobs = discoverJobs(template);
@@ -106,9 +140,11 @@ export class LocalRuntime {
 
   /** Start the embedded DynamoDB, create the template's tables and point the SDK at them. */
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-    const dynamo = await startEmbeddedDynamoDb({ path: options.dataDir });
+    const dynamo = options.dynamoEndpoint
+      ? connectEmbeddedDynamoDb(options.dynamoEndpoint)
+      : await startEmbeddedDynamoDb({ path: options.dataDir });
     try {
-      isolateFromAws(dynamo.endpoint, options.logLevel ?? 'WARN');
+      isolateFromAws(options.handlerDynamoEndpoint ?? dynamo.endpoint, options.logLevel ?? 'WARN');
       // The logger may have been built before this point (its module imported early); set its level directly.
       logger.setLogLevel((options.logLevel ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
       // Powertools singletons read these once from process.env; every function of the app shares them.
@@ -117,11 +153,12 @@ export class LocalRuntime {
         if (shared[name]) process.env[name] = shared[name];
       }
       await createTables(dynamo.client, tableInputs(options.template));
+      const executions = await LocalExecutionStore.open(dynamo.client);
       const localEnvironment =
         options.simulatedAccount === false
           ? {}
           : await prepareSimulatedAccount(dynamo.client, options.simulatedAccount);
-      return new LocalRuntime(options.template, dynamo, localEnvironment);
+      return new LocalRuntime(options.template, dynamo, localEnvironment, executions);
     } catch (error) {
       await dynamo.stop();
       throw error;
@@ -139,17 +176,98 @@ export class LocalRuntime {
     return job;
   }
 
-  /** Start an execution of a job's state machine, as StartExecution would. */
+  /**
+   * Start an execution of a job's state machine, as StartExecution would: an input StartExecution refuses (over
+   * 256 KiB, or nested deeper than its parser allows) throws {@link InvalidExecutionInput} and starts nothing.
+   * The execution is written to the local execution store before it runs and when it ends.
+   */
   start(jobId: string, input: unknown, options: StartOptions = {}): ExecutionHandle {
     const job = this.job(jobId);
+    const inputText = executionInputText(input);
     const name = options.name ?? newExecutionName('local');
     const executionArn = job.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
     // Build (and validate) the machine first: the first run of a job spends hundreds of ms here, and the
     // engine stamps `$$.Execution.StartTime` itself when the run begins, so the run record's startedAt and
     // the status-change event's startDate would otherwise disagree by that much.
     const machine = this.machine(job);
-    const startedAt = new Date();
-    const runOptions: RunOptions = {
+    let aborted = false;
+    let abortEngine: (() => void) | undefined;
+    const result = (async (): Promise<ExecutionResult> => {
+      const startedAt = new Date();
+      await this.executions.started({
+        executionArn,
+        stateMachineArn: job.stateMachineArn,
+        name,
+        startDate: startedAt,
+        input: inputText,
+      });
+      const execution = machine.run(
+        input as never,
+        this.runOptions(job, name, executionArn, startedAt, input, options),
+      );
+      abortEngine = execution.abort;
+      if (aborted) execution.abort();
+      const pump = options.onEvent ? pumpEvents(execution.eventLogs, options.onEvent) : Promise.resolve();
+      let status: ExecutionStatus = 'SUCCEEDED';
+      let output: unknown;
+      let error: string | undefined;
+      let cause: string | undefined;
+      try {
+        output = await execution.result;
+      } catch (failure) {
+        ({ status, error, cause } = describeFailure(failure));
+      }
+      await pump;
+      const stoppedAt = new Date();
+      const outputText = status === 'SUCCEEDED' ? JSON.stringify(output) : undefined;
+      await this.executions.ended(executionArn, {
+        status,
+        stopDate: stoppedAt,
+        ...(outputText === undefined ? {} : { output: outputText }),
+        ...(error === undefined ? {} : { error }),
+        ...(cause === undefined ? {} : { cause }),
+      });
+      const statusEventError = await this.emitStatusChange(job, {
+        executionArn,
+        stateMachineArn: job.stateMachineArn,
+        name,
+        status,
+        startDate: startedAt.getTime(),
+        stopDate: stoppedAt.getTime(),
+        input: inputText,
+        output: outputText ?? null,
+        error: error ?? null,
+        cause: cause ?? null,
+      });
+      return {
+        jobId,
+        runId: name,
+        executionArn,
+        startedAt: startedAt.toISOString(),
+        stoppedAt: stoppedAt.toISOString(),
+        status,
+        output,
+        error,
+        cause,
+        ...(statusEventError ? { statusEventError } : {}),
+      };
+    })();
+    const abort = () => {
+      aborted = true;
+      abortEngine?.();
+    };
+    return { name, executionArn, abort, result };
+  }
+
+  private runOptions(
+    job: LocalJob,
+    name: string,
+    executionArn: string,
+    startedAt: Date,
+    input: unknown,
+    options: StartOptions,
+  ): RunOptions {
+    return {
       overrides: {
         taskResourceLocalHandlers: buildOverrides(
           job.definition,
@@ -170,42 +288,26 @@ export class LocalRuntime {
         StateMachine: { Id: job.stateMachineArn, Name: job.stateMachineLogicalId },
       },
     };
-    const execution = machine.run(input as never, runOptions);
-    const pump = options.onEvent ? pumpEvents(execution.eventLogs, options.onEvent) : Promise.resolve();
-    const result = (async (): Promise<ExecutionResult> => {
-      let status: ExecutionStatus = 'SUCCEEDED';
-      let output: unknown;
-      let error: string | undefined;
-      let cause: string | undefined;
-      try {
-        output = await execution.result;
-      } catch (failure) {
-        ({ status, error, cause } = describeFailure(failure));
-      }
-      await pump;
-      const stoppedAt = new Date();
-      const base = {
-        jobId,
-        runId: name,
-        executionArn,
-        startedAt: startedAt.toISOString(),
-        stoppedAt: stoppedAt.toISOString(),
-      };
-      await this.emitStatusChange(job, {
-        executionArn,
-        stateMachineArn: job.stateMachineArn,
-        name,
-        status,
-        startDate: startedAt.getTime(),
-        stopDate: stoppedAt.getTime(),
-        input: JSON.stringify(input),
-        output: status === 'SUCCEEDED' ? JSON.stringify(output) : null,
-        error: error ?? null,
-        cause: cause ?? null,
-      });
-      return { ...base, status, output, error, cause };
-    })();
-    return { name, executionArn, abort: execution.abort, result };
+  }
+
+  /**
+   * The sweep's local pass (tasks/lifecycle/sweep.ts), with this runtime's execution store as Step Functions
+   * and no grace period: runs left RUNNING by a stepjobs process that is gone end ABORTED, executions that
+   * never got a run record get one, and locks that outlived their run are released. Every local command runs
+   * it first.
+   */
+  async recover(): Promise<SweepResult> {
+    const fn = this.functionByEntry('tasks/lifecycle/sweep.ts');
+    return sweep(
+      {},
+      {
+        ledger: this.ledger,
+        env: fn.environment,
+        now: () => new Date(),
+        sfn: this.executions.stepFunctionsClient(),
+        graceMs: 0,
+      },
+    );
   }
 
   /** Start and wait. */
@@ -258,18 +360,60 @@ export class LocalRuntime {
     return handler;
   }
 
+  /**
+   * Deliver the status-change event to every rule target that matches, retrying a failed delivery a few times
+   * (EventBridge retries for up to 24 hours; a local command cannot wait that long). Returns the error when
+   * the last attempt failed; the run is then finalized by the next command's recovery pass.
+   */
   private async emitStatusChange(
     job: LocalJob,
     detail: Parameters<typeof statusChangeEvent>[0],
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const event = statusChangeEvent(detail);
+    let lastError: string | undefined;
     for (const logicalId of ruleTargetsFor(this.template, event)) {
       const fn = this.functions.find((f) => f.logicalId === logicalId);
       if (!fn)
         throw new TemplateError(`Rule target ${logicalId} of job ${job.jobId} is not a local function`);
-      await this.invoke(fn, event);
+      lastError = undefined;
+      for (const pause of STATUS_EVENT_RETRY_MS) {
+        try {
+          await this.invoke(fn, event);
+          lastError = undefined;
+          break;
+        } catch (error) {
+          lastError = `${(error as Error).name}: ${(error as Error).message}`;
+          if (pause === undefined) break;
+          await new Promise((resolve) => setTimeout(resolve, pause));
+        }
+      }
     }
+    return lastError;
   }
+}
+
+/** Pauses between local deliveries of a status-change event; `undefined` ends the attempts. */
+const STATUS_EVENT_RETRY_MS = [200, 1_000, 3_000, undefined] as const;
+
+/**
+ * The execution input as StartExecution receives it: JSON text, at most 256 KiB, nested at most 1,000 deep.
+ * Numbers kept as `JSON.rawJSON` (the CLI's lossless parse) are written with all their digits.
+ */
+export function executionInputText(input: unknown): string {
+  const deep = pathDeeperThan(input, MAX_EXECUTION_INPUT_DEPTH);
+  if (deep) {
+    throw new InvalidExecutionInput(
+      `The input nests objects or arrays deeper than ${MAX_EXECUTION_INPUT_DEPTH} levels (at ${fieldPath(deep)}); StartExecution refuses it`,
+    );
+  }
+  const text = input === undefined ? '{}' : JSON.stringify(input);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_EXECUTION_INPUT_BYTES) {
+    throw new InvalidExecutionInput(
+      `The input is ${(bytes / 1024).toFixed(1)} KiB; StartExecution accepts at most ${MAX_EXECUTION_INPUT_BYTES / 1024} KiB`,
+    );
+  }
+  return text;
 }
 
 /** `<prefix>-<yyyymmddThhmmss>-<8 hex>`: sortable, unique, within the 80-character execution name limit. */

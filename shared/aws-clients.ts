@@ -4,6 +4,7 @@
  * points DynamoDB at the embedded one in local mode).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { Ledger } from './ledger/ledger';
 import { tracer } from './powertools';
 
@@ -22,4 +23,15 @@ export function ledgerFor(tableName: string): Ledger {
     ledgers.set(key, ledger);
   }
   return ledger;
+}
+
+let sfn: SFNClient | undefined;
+
+/**
+ * The traced Step Functions client, created on first use: the reconciler needs it only for executions whose
+ * input an event left out, so a cold start that never calls it never loads it.
+ */
+export function stepFunctions(): SFNClient {
+  sfn ??= tracer.captureAWSv3Client(new SFNClient({ maxAttempts: 5 }));
+  return sfn;
 }

@@ -88,6 +88,10 @@ export const ErrorName = {
   INVALID_INPUT: 'InvalidInput',
   LOCK_HELD: 'LockHeld',
   TRANSIENT: 'TransientError',
+  /** The ledger (DynamoDB) failed with throttling, a 5xx or a network error after the SDK's own retries. */
+  LEDGER_UNAVAILABLE: 'LedgerUnavailable',
+  /** A job step could not record its start, so its logic did not run: safe to retry. */
+  STEP_NOT_STARTED: 'StepNotStarted',
 } as const;
 
 /** Tag and attribute names that deployments and the CLI agree on. */
@@ -98,6 +102,29 @@ export const STACK_OUTPUT = {
   SCHEDULE_NAME_PREFIX: 'ScheduleName',
   JOBS: 'Jobs',
 } as const;
+
+/** Step Functions refuses a larger execution input (StartExecution); local mode refuses it the same way. */
+export const MAX_EXECUTION_INPUT_BYTES = 256 * 1024;
+
+/**
+ * Deepest nesting of objects and arrays that local mode accepts in an execution input, as StartExecution's JSON
+ * parser would (Jackson's default nesting limit is 1,000). Deeper input never reaches the local engine, which
+ * clones the input recursively.
+ */
+export const MAX_EXECUTION_INPUT_DEPTH = 1000;
+
+/** Deepest nesting StartRun accepts in a job input; deeper input is an InvalidInput, recorded with the raw text. */
+export const MAX_JOB_INPUT_DEPTH = 64;
+
+/**
+ * The run record keeps at most this much of each input text (raw and validated). A longer input is also kept
+ * whole in the run's INPUT item, so the run item, which every lifecycle write rewrites, stays small.
+ */
+export const INLINE_INPUT_BYTES = 1024;
+
+/** How much of the raw and validated input texts the INPUT item keeps (the whole of any input AWS accepts). */
+export const STORED_RAW_INPUT_BYTES = MAX_EXECUTION_INPUT_BYTES;
+export const STORED_VALIDATED_INPUT_BYTES = 128 * 1024;
 
 /** Bound on the JSON output summary stored on a run record (DynamoDB items are at most 400 KB). */
 export const MAX_OUTPUT_SUMMARY_BYTES = 16 * 1024;

@@ -55,8 +55,13 @@ export const ExecutionRef = z.object({
 export type ExecutionRef = z.infer<typeof ExecutionRef>;
 
 export const StartRunEvent = z.object({
-  /** The raw execution input: console JSON, CLI input, or the Scheduler's input. Anything at all. */
-  executionInput: z.unknown(),
+  /**
+   * `States.JsonToString($$.Execution)`: the execution's context object as JSON text, its `Input` member being
+   * the raw execution input (console JSON, CLI input, the Scheduler's input: anything at all). Text, because a
+   * Lambda event is parsed into JavaScript values, which round numbers beyond 2^53; and the context object,
+   * because `$` does not resolve when the input is `null`, while `$$.Execution` always does.
+   */
+  executionText: z.string(),
   execution: ExecutionRef,
   job: JobSettings,
 });
@@ -118,10 +123,13 @@ export const ExecutionStatusChange = z.object({
   executionArn: z.string(),
   stateMachineArn: z.string(),
   name: z.string(),
-  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE; any other value is ignored. */
+  status: z.string(),
   startDate: z.number().nullish(),
   stopDate: z.number().nullish(),
   input: z.string().nullish(),
+  /** `included: false` when the input was too large for the event (then `input` is null). */
+  inputDetails: z.looseObject({ included: z.boolean().optional() }).nullish(),
   error: z.string().nullish(),
   cause: z.string().nullish(),
 });

@@ -98,6 +98,26 @@ export class TransientError extends StepJobsError {
   }
 }
 
+/**
+ * The ledger could not be read or written: DynamoDB throttled, answered 5xx, or the connection failed, after
+ * the SDK's own retries. The lifecycle states retry on this name with backoff (stacks/constructs/retries.ts).
+ */
+export class LedgerUnavailable extends StepJobsError {
+  constructor(cause: unknown) {
+    const { name, message } = describeError(cause);
+    super(`The ledger (DynamoDB) is unavailable: ${name}: ${message}`, { cause });
+    this.name = 'LedgerUnavailable';
+  }
+}
+
+/** A job step could not record its start in the ledger, so its logic did not run and a retry is safe. */
+export class StepNotStarted extends StepJobsError {
+  constructor(step: string, cause: unknown) {
+    super(`Step ${step} did not start: ${describeError(cause).message}`, { cause });
+    this.name = 'StepNotStarted';
+  }
+}
+
 /** Describe any thrown value as `{name, message}` without losing what it was. */
 export function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };

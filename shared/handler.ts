@@ -17,7 +17,7 @@ import { ledgerFor } from './aws-clients';
 import { BaseConfig, ENV, readConfig, type Env } from './config';
 import { StepStatus } from './constants';
 import { RunRef, StepEnvelope, StepRef } from './contracts';
-import { describeError, InvalidInput } from './errors';
+import { describeError, InvalidInput, LedgerUnavailable, StepNotStarted } from './errors';
 import type { Ledger } from './ledger/ledger';
 import { logger, metrics, MetricUnit, tracer } from './powertools';
 import { fieldIssues } from './validation';
@@ -78,7 +78,13 @@ async function withPowertools<R>(
   } finally {
     subsegment?.close();
     if (segment) tracer.setSegment(segment);
-    metrics.publishStoredMetrics();
+    // Publishing nothing would log a "No application metrics to publish" warning on every invocation; the
+    // dimensions are cleared either way, so the next invocation in this container starts clean.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    else {
+      metrics.clearDimensions();
+      metrics.clearMetadata();
+    }
     logger.removeKeys(Object.keys(keys));
   }
 }
@@ -143,43 +149,86 @@ export function jobStep<S extends z.ZodType, R>(
     const envelope = parse(StepEnvelope, raw, 'step event');
     const { run, step } = envelope;
     const keys: Record<string, string> = { jobId: run.jobId, runId: run.runId, step: step.name };
+    const deadline = Date.now() + (context?.getRemainingTimeInMillis?.() ?? 60_000) - DEADLINE_MARGIN_MS;
     return withPowertools(step.name, keys, run.executionArn, context, async () => {
       const started = deps.now();
-      const attempt = await deps.ledger.runs.startStep(
-        run.runId,
-        step.name,
-        step.itemIndex,
-        started.toISOString(),
-        run.expiresAt,
-      );
+      let attempt: number;
+      try {
+        attempt = await deps.ledger.runs.startStep(
+          run.runId,
+          step.name,
+          step.itemIndex,
+          started.toISOString(),
+          run.expiresAt,
+        );
+      } catch (error) {
+        // Nothing ran yet: the workflow retries StepNotStarted with backoff (stacks/constructs/retries.ts).
+        throw error instanceof LedgerUnavailable ? new StepNotStarted(step.name, error) : error;
+      }
       metrics.addDimension('job', run.jobId);
+      const end = (status: StepStatus, error?: { name: string; cause: string }) => {
+        const ended = deps.now();
+        return {
+          status,
+          endedAt: ended.toISOString(),
+          durationMs: ended.getTime() - started.getTime(),
+          attempt,
+          ...(error ? { error } : {}),
+        };
+      };
+      let output: R;
       try {
         const data = parse(schema, envelope.data, `${step.name} data`, ['data']);
-        const output = await logic(data, { ...deps, run, step, attempt });
-        const ended = deps.now();
-        await deps.ledger.runs.endStep(run.runId, step.name, step.itemIndex, {
-          status: StepStatus.SUCCEEDED,
-          endedAt: ended.toISOString(),
-          durationMs: ended.getTime() - started.getTime(),
-          attempt,
-        });
-        metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
-        metrics.addMetric('StepDuration', MetricUnit.Milliseconds, ended.getTime() - started.getTime());
-        return output;
+        output = await logic(data, { ...deps, run, step, attempt });
       } catch (error) {
-        const ended = deps.now();
         const { name, message } = describeError(error);
         logger.error('Step failed', { error: error as Error, attempt });
-        await deps.ledger.runs.endStep(run.runId, step.name, step.itemIndex, {
-          status: StepStatus.FAILED,
-          endedAt: ended.toISOString(),
-          durationMs: ended.getTime() - started.getTime(),
-          attempt,
-          error: { name, cause: message },
-        });
         metrics.addMetric('StepFailed', MetricUnit.Count, 1);
+        // The step's own error is what the run must record (FailRun gets it); a ledger failure here is logged.
+        await recordStepEnd(deps, run, step, end(StepStatus.FAILED, { name, cause: message }), deadline);
         throw error;
       }
+      const ended = end(StepStatus.SUCCEEDED);
+      // The logic has done its work, which may not be repeatable: a step end that cannot be recorded must not
+      // fail the step. It is retried until the deadline, then logged; FinishRun still records the run.
+      await recordStepEnd(deps, run, step, ended, deadline);
+      metrics.addMetric('StepSucceeded', MetricUnit.Count, 1);
+      metrics.addMetric('StepDuration', MetricUnit.Milliseconds, ended.durationMs);
+      return output;
     });
   });
+}
+
+/** Stop retrying a step record this long before the function's own timeout. */
+const DEADLINE_MARGIN_MS = 3_000;
+/** Pauses between in-process retries of a step end record, on top of the SDK's own attempts. */
+const STEP_END_RETRY_MS = [250, 500, 1_000, 2_000, 4_000, 8_000] as const;
+
+/**
+ * Record the end of a step, retrying a ledger outage in-process (about 16 s of pauses, within `deadline`).
+ * When it still cannot be written, the step's start record stays as the last word on it: the failure is
+ * logged with the whole end record and counted (`StepRecordFailed`), and the step's outcome stands.
+ */
+async function recordStepEnd(
+  deps: TaskDeps,
+  run: RunRef,
+  step: StepRef,
+  end: Parameters<TaskDeps['ledger']['runs']['endStep']>[3],
+  deadline: number,
+): Promise<void> {
+  for (let retry = 0; ; retry += 1) {
+    try {
+      await deps.ledger.runs.endStep(run.runId, step.name, step.itemIndex, end);
+      return;
+    } catch (error) {
+      const pause = STEP_END_RETRY_MS[retry];
+      if (error instanceof LedgerUnavailable && pause !== undefined && Date.now() + pause < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        continue;
+      }
+      logger.error('Could not record the end of the step', { error: error as Error, stepEnd: end });
+      metrics.addMetric('StepRecordFailed', MetricUnit.Count, 1);
+      return;
+    }
+  }
 }

@@ -8,5 +8,6 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 
 export const logger = new Logger();
 export const tracer = new Tracer();
-export const metrics = new Metrics({ defaultDimensions: {} });
+/** Metrics' own warnings go through the logger: structured on AWS, and quiet in local mode's CLI output. */
+export const metrics = new Metrics({ defaultDimensions: {}, logger });
 export { MetricUnit } from '@aws-lambda-powertools/metrics';

@@ -63,6 +63,8 @@ export class StepJobsStack extends Stack {
         scheduleDeadLetterQueue: w.scheduleDeadLetterQueue,
       })),
       reconcilerDeadLetterQueue: reconciler.deadLetterQueue,
+      reconcilerFailureQueue: reconciler.failureQueue,
+      metrics: { namespace: config.metricsNamespace, serviceName: config.serviceName },
       email: config.alarmEmail,
     });
     addDiscoveryOutputs(this, ledger.table, workflows);

@@ -43,6 +43,7 @@ export function explainAwsError(error: unknown, stackName: string): Error {
       'No AWS credentials found. Set AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and AWS_REGION, or drop --aws to run locally.',
     );
   }
+  if (name === 'InvalidExecutionInput') return new CliError(`Step Functions refused the input: ${message}`);
   if (/Region is missing/i.test(message))
     return new CliError('No AWS region set. Set AWS_REGION or use a profile with a region.');
   if (name === 'ValidationError' && /does not exist/.test(message)) {
@@ -114,14 +115,30 @@ export class AwsTarget implements Target {
     return [...this.machines.keys()];
   }
 
+  private caller: Promise<string> | undefined;
+
+  /** The caller's IAM identity ARN (STS GetCallerIdentity), asked once. */
+  principal(): Promise<string> {
+    this.caller ??= this.clients.sts.send(new GetCallerIdentityCommand({})).then(
+      (identity) => identity.Arn ?? 'unknown',
+      (error: unknown) => {
+        this.caller = undefined;
+        throw explainAwsError(error, this.stackName);
+      },
+    );
+    return this.caller;
+  }
+
   async startRun(request: RunRequest): Promise<StartedRun> {
     const stateMachineArn = this.machines.get(request.jobId);
     if (!stateMachineArn)
       throw new CliError(`Job "${request.jobId}" is not deployed in stack ${this.stackName}`);
     let executionArn: string;
     try {
-      const identity = await this.clients.sts.send(new GetCallerIdentityCommand({}));
-      const input = { ...request.input, trigger: { type: TriggerType.CLI, principal: identity.Arn } };
+      const input = {
+        ...request.input,
+        trigger: { type: TriggerType.CLI, principal: await this.principal() },
+      };
       const res = await this.clients.sfn.send(
         new StartExecutionCommand({
           stateMachineArn,

@@ -1,7 +1,8 @@
 /**
  * The CLI commands. Each takes a target (local or AWS) and an output sink, so tests run them directly.
  */
-import { RunStatus } from '../../shared/constants';
+import { DEFAULT_RETENTION_DAYS, RunStatus } from '../../shared/constants';
+import { epochSeconds } from '../../shared/ledger/dynamo';
 import type { RunRecord } from '../../shared/ledger/items';
 import { RunNotFound } from '../../shared/errors';
 import { fireTimes } from '../../shared/schedule-expression';
@@ -209,18 +210,18 @@ export async function showCommand(
   return ExitCode.OK;
 }
 
-/** `stepjobs pause|resume <job>`. */
+/** `stepjobs pause|resume <job>`; "who" is the target's principal (the IAM ARN with --aws). */
 export async function pauseCommand(
   target: Target,
   jobs: readonly JobDefinition[],
   io: Output,
-  options: { jobId: string; paused: boolean; by: string; reason?: string },
+  options: { jobId: string; paused: boolean; reason?: string },
 ): Promise<number> {
   const job = jobDefinition(jobs, options.jobId);
   await target.ledger.jobs.setPaused(
     job.id,
     options.paused,
-    options.by,
+    await target.principal(),
     new Date().toISOString(),
     options.reason,
   );
@@ -229,5 +230,47 @@ export async function pauseCommand(
       ? `Paused ${job.id}: scheduled runs will be recorded as SKIPPED (paused) until "stepjobs resume ${job.id}".`
       : `Resumed ${job.id}.`,
   );
+  return ExitCode.OK;
+}
+
+/**
+ * `stepjobs unlock <job> --reason R`: release the job lock whoever holds it, and keep who did it and why in
+ * the ledger. For a lock the recovery pass or the sweep would not release (its run still looks alive).
+ */
+export async function unlockCommand(
+  target: Target,
+  jobs: readonly JobDefinition[],
+  io: Output,
+  options: { jobId: string; reason: string; now?: Date },
+): Promise<number> {
+  const job = jobDefinition(jobs, options.jobId);
+  const reason = options.reason.trim();
+  if (!reason) throw new CliError('--reason must say why the lock is released');
+  const by = await target.principal();
+  const at = (options.now ?? new Date()).toISOString();
+  const held = await target.ledger.jobs.forceUnlock(job.id, at);
+  if (!held) {
+    io.out(`${job.id} is not locked; nothing to release.`);
+    return ExitCode.OK;
+  }
+  const holder = await target.ledger.runs.find(held.runId);
+  const holderStatus = holder?.status ?? 'unrecorded';
+  await target.ledger.jobs.recordOperation({
+    jobId: job.id,
+    op: 'unlock',
+    by,
+    reason,
+    at,
+    holderRunId: held.runId,
+    holderStatus,
+    expiresAt: epochSeconds(at) + DEFAULT_RETENTION_DAYS * 86_400,
+  });
+  io.out(`Unlocked ${job.id}: released the lock of run ${held.runId} (${holderStatus}).`);
+  io.out(`Recorded in the ledger: unlock by ${by} at ${at}: ${reason}`);
+  if (holder?.status === RunStatus.RUNNING) {
+    io.out(
+      `Note: run ${held.runId} is still RUNNING. It ends without the lock, and another run may start beside it.`,
+    );
+  }
   return ExitCode.OK;
 }

@@ -8,6 +8,10 @@ export const ExitCode = {
   USAGE: 2,
   /** The run did not execute its steps: SKIPPED or DUPLICATE. */
   RUN_SKIPPED: 3,
+  /** An unexpected internal error: one line on stderr (STEPJOBS_DEBUG=1 adds the stack trace). */
+  INTERNAL: 70,
+  /** The ledger (DynamoDB, embedded or on AWS) could not be reached; try again. */
+  UNAVAILABLE: 75,
 } as const;
 
 export class CliError extends Error {

@@ -1,7 +1,9 @@
 /** Human output of the CLI: tables (cli-table3), durations, times in a job's time zone, run summaries. */
 import Table from 'cli-table3';
+import type { StoredJson } from '../../shared/json';
 import type { JobState, RunRecord, StepRecord } from '../../shared/ledger/items';
 import type { RunDetail } from '../../shared/ledger/runs-repository';
+import type { SweepResult } from '../../tasks/lifecycle/sweep';
 
 export function table(
   head: string[],
@@ -78,12 +80,13 @@ function stepName(step: StepRecord): string {
   return step.itemIndex === undefined ? step.name : `${step.name}[${step.itemIndex}]`;
 }
 
-export function stepsTable(steps: readonly StepRecord[]): string {
+/** Steps of a run; `runFinal` marks a step still RUNNING as one whose end the ledger never got. */
+export function stepsTable(steps: readonly StepRecord[], runFinal = false): string {
   return table(
     ['step', 'status', 'attempts', 'started (UTC)', 'duration', 'error'],
     steps.map((s) => [
       stepName(s),
-      s.status,
+      runFinal && s.status === 'RUNNING' ? 'RUNNING (end not recorded)' : s.status,
       s.attempts,
       shortTime(s.startedAt),
       duration(s.durationMs),
@@ -104,7 +107,8 @@ export function runDetailText(detail: RunDetail): string {
     `  started    ${shortTime(run.startedAt)}`,
     `  ended      ${shortTime(run.endedAt)}`,
     `  duration   ${duration(run.durationMs)}`,
-    `  input      ${JSON.stringify(run.input)}`,
+    `  input      ${run.input ? storedText(run.input) : '(not validated)'}`,
+    `  sent       ${run.inputUnavailable ? `(${run.inputUnavailable})` : storedText(run.rawInput)}`,
   ];
   if (run.tookOverFrom) lines.push(`  took over  an expired lease from ${run.tookOverFrom}`);
   if (run.finalizedBy) lines.push(`  finalized  by the ${run.finalizedBy}`);
@@ -112,7 +116,7 @@ export function runDetailText(detail: RunDetail): string {
   if (run.output)
     lines.push(`  output     ${truncate(run.output, 400)}${run.outputTruncated ? ' (truncated)' : ''}`);
   lines.push(`  expires    ${new Date(run.expiresAt * 1000).toISOString().slice(0, 10)}`);
-  if (detail.steps.length > 0) lines.push('', 'Steps', stepsTable(detail.steps));
+  if (detail.steps.length > 0) lines.push('', 'Steps', stepsTable(detail.steps, run.status !== 'RUNNING'));
   if (detail.actions.length > 0)
     lines.push('', `Actions: ${detail.actions.length} (stepjobs actions ${run.runId})`);
   return lines.join('\n');
@@ -120,4 +124,34 @@ export function runDetailText(detail: RunDetail): string {
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A stored JSON text, cut for the terminal; a text the ledger keeps only in part says how much of it. */
+export function storedText(stored: StoredJson, max = 400): string {
+  const text = truncate(stored.text, max);
+  if (!stored.truncated) return text;
+  return `${text} (first ${Buffer.byteLength(stored.text, 'utf8')} of ${stored.bytes} bytes; sha256 ${stored.sha256.slice(0, 16)}…)`;
+}
+
+/** What the start-up recovery repaired, in one line; `undefined` when it repaired nothing. */
+export function recoveryLine(result: SweepResult): string | undefined {
+  const ended = result.repaired.filter((r) => r.how === 'finalized');
+  const recorded = result.repaired.filter((r) => r.how === 'recorded');
+  const parts: string[] = [];
+  const runs = (list: typeof ended) =>
+    `${list.length} run${list.length === 1 ? '' : 's'} (${list
+      .slice(0, 3)
+      .map((r) => `${r.runId} ${r.status}`)
+      .join(', ')}${list.length > 3 ? ', …' : ''})`;
+  if (ended.length > 0) parts.push(`ended ${runs(ended)} left RUNNING by a stepjobs process that is gone`);
+  if (recorded.length > 0) parts.push(`recorded ${runs(recorded)} that had no run record`);
+  const locks = result.releasedLocks;
+  if (locks.length > 0) {
+    const held = locks.map((l) => `${l.jobId}, held by ${l.holderRunId}`).join('; ');
+    parts.push(
+      `released ${locks.length} lock${locks.length === 1 ? '' : 's'} that outlived ${locks.length === 1 ? 'its run' : 'their runs'} (${held})`,
+    );
+  }
+  if (parts.length === 0) return undefined;
+  return `recovered: ${parts.join('; ')}. See stepjobs show <runId>.`;
 }

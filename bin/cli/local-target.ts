@@ -3,6 +3,7 @@ import path from 'node:path';
 import { TriggerType } from '../../shared/constants';
 import { LocalRuntime, newExecutionName } from '../../local/runtime';
 import { synthesizeTemplate } from '../../local/synth';
+import type { SweepResult } from '../../tasks/lifecycle/sweep';
 import type { SimulatedAccountSetup } from '../../local/simulated-account';
 import { CliError } from './errors';
 import { ProgressTracker } from './progress';
@@ -14,21 +15,29 @@ export const LOCAL_DATA_DIR = path.resolve(__dirname, '..', '..', '.stepjobs', '
 export class LocalTarget implements Target {
   readonly kind = 'local';
 
-  private constructor(readonly runtime: LocalRuntime) {}
+  private constructor(
+    readonly runtime: LocalRuntime,
+    /** What the recovery pass at start-up repaired (runs an earlier, vanished process left behind). */
+    readonly recovery: SweepResult,
+  ) {}
 
   static async open(
     options: { dataDir?: string; logLevel?: string; simulatedAccount?: SimulatedAccountSetup } = {},
   ): Promise<LocalTarget> {
     const template = synthesizeTemplate();
     try {
-      return new LocalTarget(
-        await LocalRuntime.start({
-          template,
-          dataDir: options.dataDir ?? LOCAL_DATA_DIR,
-          logLevel: options.logLevel,
-          simulatedAccount: options.simulatedAccount,
-        }),
-      );
+      const runtime = await LocalRuntime.start({
+        template,
+        dataDir: options.dataDir ?? LOCAL_DATA_DIR,
+        logLevel: options.logLevel,
+        simulatedAccount: options.simulatedAccount,
+      });
+      try {
+        return new LocalTarget(runtime, await runtime.recover());
+      } catch (error) {
+        await runtime.stop();
+        throw error;
+      }
     } catch (error) {
       const text = String((error as Error).message);
       if (/lock|LOCK|Resource temporarily unavailable/.test(text)) {
@@ -46,6 +55,10 @@ export class LocalTarget implements Target {
 
   get ledger() {
     return this.runtime.ledger;
+  }
+
+  async principal(): Promise<string> {
+    return localPrincipal();
   }
 
   async startRun(request: RunRequest): Promise<StartedRun> {
@@ -84,6 +97,7 @@ export class LocalTarget implements Target {
       status: result.status,
       error: result.error,
       cause: result.cause,
+      ...(result.statusEventError ? { statusEventError: result.statusEventError } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 /** Parsing of CLI option values, each with an error that names the option and what is wrong. */
 import { readFileSync } from 'node:fs';
-import { RunStatus } from '../../shared/constants';
+import { MAX_EXECUTION_INPUT_BYTES, MAX_EXECUTION_INPUT_DEPTH, RunStatus } from '../../shared/constants';
+import { fieldPath, pathDeeperThan } from '../../shared/json';
 import { CliError } from './errors';
 
 /** `--since 7d`, `12h`, `30m`, or an ISO date/time, into an ISO time. */
@@ -77,11 +78,13 @@ export function parseRunInput(options: {
   }
   let input: unknown = {};
   if (text !== undefined) {
-    try {
-      input = JSON.parse(text);
-    } catch (error) {
-      throw new CliError(`${source} is not valid JSON: ${(error as Error).message}`);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_EXECUTION_INPUT_BYTES) {
+      throw new CliError(
+        `${source} is ${(bytes / 1024).toFixed(1)} KiB; Step Functions accepts an execution input of at most ${MAX_EXECUTION_INPUT_BYTES / 1024} KiB`,
+      );
     }
+    input = parseJsonLossless(text, source);
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new CliError(`${source} must be a JSON object, like {"message": "hi"}`);
@@ -89,4 +92,40 @@ export function parseRunInput(options: {
   const record = input as Record<string, unknown>;
   if ('trigger' in record) throw new CliError(`${source}: "trigger" is set by stepjobs, not by the input`);
   return options.dryRun === undefined ? record : { ...record, dryRun: options.dryRun };
+}
+
+/** The parts of ES2025's JSON source-text access this module uses (Node 21+; TypeScript 5.9 lacks the types). */
+interface JsonWithSource {
+  parse(
+    text: string,
+    reviver: (key: string, value: unknown, context: { source?: string }) => unknown,
+  ): unknown;
+  rawJSON(text: string): unknown;
+}
+
+/**
+ * Parse JSON text keeping every number exactly as written: a number that a double cannot hold as written
+ * (`12345678901234567890`, `1.0000000000000000001`) stays its source text (`JSON.rawJSON`), which
+ * `JSON.stringify` writes back unchanged, so the execution input carries the caller's digits. Input nested
+ * deeper than StartExecution accepts is refused first, since a reviver recurses.
+ */
+export function parseJsonLossless(text: string, source: string): unknown {
+  let plain: unknown;
+  try {
+    plain = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  const deep = pathDeeperThan(plain, MAX_EXECUTION_INPUT_DEPTH);
+  if (deep) {
+    throw new CliError(
+      `${source} nests objects or arrays deeper than ${MAX_EXECUTION_INPUT_DEPTH} levels (at ${fieldPath(deep)}); Step Functions refuses such an execution input`,
+    );
+  }
+  const json = JSON as unknown as JsonWithSource;
+  return json.parse(text, (_key, value, context) =>
+    typeof value === 'number' && context.source !== undefined && String(value) !== context.source
+      ? json.rawJSON(context.source)
+      : value,
+  );
 }

@@ -28,8 +28,18 @@ function isDryRun(
   actions: readonly ActionRecord[],
 ): boolean {
   if (plan) return plan.dryRun;
-  const { dryRun } = detail.run.input as { dryRun?: unknown };
+  const dryRun = validatedDryRun(detail.run.input?.text);
   return typeof dryRun === 'boolean' ? dryRun : actions.every((a) => a.dryRun);
+}
+
+/** `dryRun` of a validated input text (never cut: a release input is far smaller than the inline bound). */
+function validatedDryRun(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return (JSON.parse(text) as { dryRun?: unknown } | null)?.dryRun;
+  } catch {
+    return undefined; // a cut text is not JSON: the actions decide
+  }
 }
 
 export function releaseReportText(detail: RunDetail, actions: readonly ActionRecord[]): string {

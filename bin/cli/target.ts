@@ -12,6 +12,8 @@ export interface StartedRun {
   status: ExecutionStatus;
   error?: string;
   cause?: string;
+  /** Locally: the reconciler could not be told how the execution ended (the ledger was unavailable). */
+  statusEventError?: string;
 }
 
 export interface RunRequest {
@@ -26,6 +28,8 @@ export interface Target {
   /** The job ids this target has state machines for. */
   readonly jobIds: readonly string[];
   readonly ledger: Ledger;
+  /** Who acts: the caller's IAM ARN on AWS, `local:<user>` locally. Recorded with pauses and unlocks. */
+  principal(): Promise<string>;
   /** Start a run of a job; waits for the end when `wait` (always, locally). */
   startRun(request: RunRequest): Promise<StartedRun>;
   close(): Promise<void>;

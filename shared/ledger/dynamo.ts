@@ -1,10 +1,41 @@
-/** Small helpers shared by the repositories: paging cursors and conditional-write detection. */
+/** Small helpers shared by the repositories: the table client, paging cursors and conditional-write detection. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
+import { LedgerUnavailable } from '../errors';
+
+/** What the repositories send commands with. */
+export type LedgerDoc = Pick<DynamoDBDocumentClient, 'send'>;
 
 export interface TableRef {
-  doc: DynamoDBDocumentClient;
+  doc: LedgerDoc;
   tableName: string;
+}
+
+/**
+ * Throttling, a 5xx answer, a timeout or a dropped connection: a failure that says nothing about the request,
+ * so the same request may succeed later.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
+}
+
+/**
+ * The document client with transient failures (after the SDK's own attempts) turned into
+ * {@link LedgerUnavailable}, the one name the state machine retries on. Every other error, a failed condition
+ * among them, passes unchanged.
+ */
+export function ledgerDoc(doc: DynamoDBDocumentClient): LedgerDoc {
+  const send = async (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+    try {
+      return await doc.send(command);
+    } catch (error) {
+      throw isTransientAwsError(error) ? new LedgerUnavailable(error) : error;
+    }
+  };
+  return { send: send as DynamoDBDocumentClient['send'] };
 }
 
 export function isConditionFailed(error: unknown): boolean {

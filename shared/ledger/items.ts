@@ -3,6 +3,7 @@
  */
 import type { RunStatus, SkipReason, StepStatus } from '../constants';
 import type { Trigger } from '../contracts';
+import type { StoredJson } from '../json';
 
 export interface ErrorInfo {
   name: string;
@@ -23,6 +24,25 @@ export interface JobState {
   lastSuccess?: RunSummary;
   counters: Partial<Record<RunStatus, number>>;
   updatedAt?: string;
+  /** The sweep has checked every execution of the job that started before this time for a run record. */
+  sweptUntil?: string;
+}
+
+/**
+ * Something an operator did to a job outside a run, kept for audit: who, why, and what it changed.
+ * `pk=JOB#<jobId>`, `sk=OP#<at>#<id>`.
+ */
+export interface OperatorAction {
+  jobId: string;
+  op: 'unlock';
+  /** Who: the caller's IAM ARN on AWS, `local:<user>` locally. */
+  by: string;
+  reason: string;
+  at: string;
+  /** For an unlock: the run that held the lock, and its status then (`unrecorded` when it had no record). */
+  holderRunId?: string;
+  holderStatus?: string;
+  expiresAt: number;
 }
 
 export interface RunSummary {
@@ -42,8 +62,18 @@ export interface RunRecord {
   jobId: string;
   status: RunStatus;
   trigger: Trigger;
-  /** The input as validated (defaults applied), or the raw input when validation failed. */
-  input: unknown;
+  /**
+   * What the caller sent: the execution input as JSON text, whatever its content. On the run item it is cut to
+   * INLINE_INPUT_BYTES; then the run's {@link RunInputs} item holds the whole text.
+   */
+  rawInput: StoredJson;
+  /**
+   * The job input as validated (trigger removed, defaults applied), as JSON text. Absent when the run never got
+   * that far: invalid input, a duplicate slot, a paused job. Cut like `rawInput`.
+   */
+  input?: StoredJson;
+  /** Why `rawInput` is empty: a record built from a Step Functions report that did not include the input. */
+  inputUnavailable?: string;
   /** JSON of the step results, cut to MAX_OUTPUT_SUMMARY_BYTES. */
   output?: string;
   outputTruncated?: boolean;
@@ -61,6 +91,17 @@ export interface RunRecord {
   expiresAt: number;
   /** Who finalized it when not the state machine itself (`reconciler`, `sweep`). */
   finalizedBy?: string;
+}
+
+/**
+ * The whole input texts of a run whose inputs do not fit its run item. `pk=RUN#<runId>`, `sk=INPUT`. Written
+ * before the run item; never indexed.
+ */
+export interface RunInputs {
+  runId: string;
+  rawInput: StoredJson;
+  input?: StoredJson;
+  expiresAt: number;
 }
 
 /**

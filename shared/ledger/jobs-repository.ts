@@ -1,8 +1,9 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { RunStatus } from '../constants';
 import { DuplicateSlot, LockHeld } from '../errors';
 import { epochSeconds, isConditionFailed, stripKeys, type TableRef } from './dynamo';
-import type { JobState, RunSummary } from './items';
+import type { JobState, OperatorAction, RunSummary } from './items';
 import { keys } from './keys';
 
 /** Counters are top-level attributes (`count_SUCCEEDED`, ...) so `ADD` works without creating a map first. */
@@ -170,6 +171,77 @@ export class JobsRepository {
       if (isConditionFailed(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Release the job lock whoever holds it, for an operator who knows better than the lease. Returns the run
+   * that held it, or `undefined` when the job was not locked. The caller records the operation.
+   */
+  async forceUnlock(
+    jobId: string,
+    nowIso: string,
+  ): Promise<{ runId: string; expiresAt?: string } | undefined> {
+    try {
+      const res = await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.jobState(jobId),
+          UpdateExpression: 'SET updatedAt = :now REMOVE lockRunId, lockExpiresAt',
+          ConditionExpression: 'attribute_exists(lockRunId)',
+          ExpressionAttributeValues: { ':now': nowIso },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const old = res.Attributes ?? {};
+      return {
+        runId: String(old.lockRunId),
+        ...(old.lockExpiresAt ? { expiresAt: String(old.lockExpiresAt) } : {}),
+      };
+    } catch (error) {
+      if (isConditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Keep an operator's action on a job for audit. */
+  async recordOperation(action: OperatorAction): Promise<void> {
+    await this.table.doc.send(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: {
+          ...keys.jobOperation(action.jobId, action.at, randomUUID().slice(0, 8)),
+          type: 'operation',
+          ...action,
+        },
+      }),
+    );
+  }
+
+  /** Operators' actions on a job, newest first. */
+  async operations(jobId: string, limit = 20): Promise<OperatorAction[]> {
+    const res = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :op)',
+        ExpressionAttributeValues: { ':pk': keys.jobPartition(jobId), ':op': keys.jobOperationPrefix },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (res.Items ?? []).map((item) => stripKeys<OperatorAction>(item));
+  }
+
+  /** Move the sweep's mark (see tasks/lifecycle/sweep.ts). */
+  async setSweptUntil(jobId: string, sweptUntil: string): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.jobState(jobId),
+        UpdateExpression: 'SET jobId = :jobId, sweptUntil = :mark, #type = :type',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: { ':jobId': jobId, ':mark': sweptUntil, ':type': 'job' },
+      }),
+    );
   }
 
   /** Pause or resume a job. Scheduled triggers of a paused job are recorded as SKIPPED (paused). */

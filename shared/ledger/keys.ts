@@ -23,8 +23,14 @@ const DAY = 'DAY#';
 export const keys = {
   jobState: (jobId: string) => ({ pk: `${JOB}${jobId}`, sk: 'STATE' }),
   slot: (jobId: string, scheduledTime: string) => ({ pk: `${JOB}${jobId}`, sk: `SLOT#${scheduledTime}` }),
+  /** An operator's action on a job (unlock), newest last. */
+  jobOperation: (jobId: string, at: string, id: string) => ({ pk: `${JOB}${jobId}`, sk: `OP#${at}#${id}` }),
+  jobOperationPrefix: 'OP#',
+  jobPartition: (jobId: string) => `${JOB}${jobId}`,
   run: (runId: string) => ({ pk: `${RUN}${runId}`, sk: 'RUN' }),
   runPartition: (runId: string) => `${RUN}${runId}`,
+  /** The whole input texts of a run whose inputs are too long for its run item. */
+  runInputs: (runId: string) => ({ pk: `${RUN}${runId}`, sk: 'INPUT' }),
   step: (runId: string, name: string, itemIndex?: number) => ({
     pk: `${RUN}${runId}`,
     sk: itemIndex === undefined ? `STEP#${name}` : `STEP#${name}#${String(itemIndex).padStart(6, '0')}`,

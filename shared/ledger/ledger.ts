@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RunAlreadyFinal } from '../errors';
 import { ActionsRepository } from './actions-repository';
+import { ledgerDoc } from './dynamo';
 import type { RunRecord } from './items';
 import { JobsRepository } from './jobs-repository';
 import { RunsRepository, type RunFinal } from './runs-repository';
@@ -22,11 +23,12 @@ export class Ledger {
   readonly runs: RunsRepository;
   readonly actions: ActionsRepository;
 
+  /** `doc` is used through {@link ledgerDoc}: transient DynamoDB failures surface as LedgerUnavailable. */
   constructor(
-    readonly doc: DynamoDBDocumentClient,
+    doc: DynamoDBDocumentClient,
     readonly tableName: string,
   ) {
-    const table = { doc, tableName };
+    const table = { doc: ledgerDoc(doc), tableName };
     this.jobs = new JobsRepository(table);
     this.runs = new RunsRepository(table);
     this.actions = new ActionsRepository(table);

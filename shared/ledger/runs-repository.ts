@@ -1,8 +1,15 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { RunStatus, StepStatus } from '../constants';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  INLINE_INPUT_BYTES,
+  RunStatus,
+  STORED_RAW_INPUT_BYTES,
+  STORED_VALIDATED_INPUT_BYTES,
+  StepStatus,
+} from '../constants';
 import { RunAlreadyExists, RunAlreadyFinal, RunNotFound } from '../errors';
+import { cutStoredJson } from '../json';
 import { decodeCursor, encodeCursor, isConditionFailed, stripKeys, type TableRef } from './dynamo';
-import type { ActionRecord, ErrorInfo, Page, RunRecord, StepRecord } from './items';
+import type { ActionRecord, ErrorInfo, Page, RunInputs, RunRecord, StepRecord } from './items';
 import { keys, TABLE_KEYS } from './keys';
 
 export interface ListRunsOptions {
@@ -36,8 +43,29 @@ export interface RunDetail {
 export class RunsRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** Create the run record. Throws {@link RunAlreadyExists} when the run id is taken. */
+  /**
+   * Create the run record. Throws {@link RunAlreadyExists} when the run id is taken.
+   *
+   * Inputs longer than INLINE_INPUT_BYTES are kept whole in the run's INPUT item, written first (an idempotent
+   * put, so a retry converges), and cut on the run item, which every later lifecycle write rewrites.
+   */
   async create(run: RunRecord): Promise<void> {
+    const rawInput = cutStoredJson(run.rawInput, INLINE_INPUT_BYTES);
+    const input = run.input && cutStoredJson(run.input, INLINE_INPUT_BYTES);
+    if (rawInput !== run.rawInput || input !== run.input) {
+      const whole: RunInputs = {
+        runId: run.runId,
+        rawInput: cutStoredJson(run.rawInput, STORED_RAW_INPUT_BYTES),
+        ...(run.input ? { input: cutStoredJson(run.input, STORED_VALIDATED_INPUT_BYTES) } : {}),
+        expiresAt: run.expiresAt,
+      };
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: { ...keys.runInputs(run.runId), type: 'input', ...whole },
+        }),
+      );
+    }
     try {
       await this.table.doc.send(
         new PutCommand({
@@ -48,6 +76,8 @@ export class RunsRepository {
             ...keys.runsByDay(run.startedAt, run.runId),
             type: 'run',
             ...run,
+            rawInput,
+            ...(input ? { input } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -56,6 +86,40 @@ export class RunsRepository {
       if (isConditionFailed(error)) throw new RunAlreadyExists(run.runId);
       throw error;
     }
+  }
+
+  /** Create the run record unless one exists; returns whether this call created it. */
+  async createIfAbsent(run: RunRecord): Promise<boolean> {
+    try {
+      await this.create(run);
+      return true;
+    } catch (error) {
+      if (error instanceof RunAlreadyExists) return false;
+      throw error;
+    }
+  }
+
+  /** Which of `runIds` have a run record: batched reads of 100 keys, unprocessed keys read again. */
+  async existing(runIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const unique = [...new Set(runIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let pending: Record<string, unknown>[] = unique.slice(i, i + 100).map((id) => keys.run(id));
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round >= 8) throw new Error(`DynamoDB left ${pending.length} run reads unprocessed`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+        const res = await this.table.doc.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.table.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'runId' },
+            },
+          }),
+        );
+        for (const item of res.Responses?.[this.table.tableName] ?? []) found.add(String(item.runId));
+        pending = (res.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
   }
 
   /** One run; throws {@link RunNotFound}. */
@@ -294,7 +358,10 @@ export class RunsRepository {
     );
   }
 
-  /** The run with its steps (in start order) and its actions: one query of the run's partition. */
+  /**
+   * The run with its steps (in start order) and its actions: one query of the run's partition. Its inputs are
+   * whole (from the INPUT item when the run item holds them cut).
+   */
   async detail(runId: string): Promise<RunDetail> {
     const all: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -319,7 +386,14 @@ export class RunsRepository {
     const actions = all
       .filter((item) => String(item.sk).startsWith(keys.actionPrefix))
       .map((item) => stripKeys<ActionRecord>(item));
-    return { run: stripKeys<RunRecord>(runItem), steps, actions };
+    const whole = all.find((item) => item.sk === keys.runInputs(runId).sk);
+    const run = stripKeys<RunRecord>(runItem);
+    if (whole) {
+      const inputs = stripKeys<RunInputs>(whole);
+      run.rawInput = inputs.rawInput;
+      if (inputs.input) run.input = inputs.input;
+    }
+    return { run, steps, actions };
   }
 }
 

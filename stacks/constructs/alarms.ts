@@ -19,6 +19,10 @@ export interface AlarmsProps {
   readonly jobs: readonly AlarmedJob[];
   /** Where the reconciler's undeliverable status events go. */
   readonly reconcilerDeadLetterQueue: sqs.IQueue;
+  /** Where status events the reconciler failed on go (its on-failure destination). */
+  readonly reconcilerFailureQueue: sqs.IQueue;
+  /** The namespace and service dimension of the functions' metrics, for the sweep's own metrics. */
+  readonly metrics: { readonly namespace: string; readonly serviceName: string };
   /** Subscribe this address to the alarm topic. @default no subscription (subscribe to the topic yourself) */
   readonly email?: string | null;
 }
@@ -67,6 +71,32 @@ export class Alarms extends Construct {
         }),
       );
     }
+    this.alarm(
+      'reconciler-failed',
+      'The reconciler failed on a status event after its retries (the event is in its failure queue); the 15-minute sweep will still finalize the run.',
+      props.reconcilerFailureQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+    );
+    const sweepMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: props.metrics.namespace,
+        metricName,
+        dimensionsMap: { service: props.metrics.serviceName },
+        period: Duration.minutes(15),
+        statistic: 'Sum',
+      });
+    this.alarm(
+      'runs-repaired-by-sweep',
+      'The sweep had to end or record runs that the state machine and the reconciler did not: the ledger was unavailable or status events were lost. See "stepjobs history <job>" for runs finalized by the sweep.',
+      new cloudwatch.MathExpression({
+        label: 'runs the sweep ended or recorded',
+        expression: 'finalized + recorded',
+        usingMetrics: { finalized: sweepMetric('SweepFinalized'), recorded: sweepMetric('SweepRecorded') },
+        period: Duration.minutes(15),
+      }),
+    );
     this.alarm(
       'reconciler-event-undelivered',
       'A Step Functions status event could not be delivered to the reconciler; the 15-minute sweep will still finalize the run.',

@@ -22,7 +22,7 @@ import {
 import { acknowledgeWildcardResources, STAR_RESOURCE_FINDING } from '../nag';
 import type { LifecycleFunctions } from './lifecycle-functions';
 import { LIFECYCLE_TIMEOUT } from './lifecycle-functions';
-import { LAMBDA_TRANSIENT_RETRY, lockHeldRetry } from './retries';
+import { LAMBDA_TRANSIENT_RETRY, LEDGER_RETRY, lockHeldRetry, STEP_NOT_STARTED_RETRY } from './retries';
 import { ScheduleTrigger } from './schedule-trigger';
 import { TaskFunction, type TaskFunctionDefaults } from './task-function';
 
@@ -50,14 +50,18 @@ const TASK_ID = /^[A-Z][A-Za-z0-9]{0,79}$/;
  *
  * ```
  * StartRun ─► Decide ─ RUN ───► <job steps> ─► FinishRun ─► Done
- *               ├───── REJECT ► Rejected (Fail)
+ *               ├───── REJECT ► Rejected (Fail)      └─ Catch ─┘ (the sweep records the success)
  *               └───── else ──► Skipped (Succeed)
  * any top-level job step ─ Catch States.ALL ─► FailRun ─► Failed (Fail)
+ *                                                 └─ Catch ─┘ (the reconciler records the failure)
  * ```
  *
  * A successful run adds exactly four transitions (StartRun, Decide, FinishRun, Done); steps record themselves
- * in the ledger from inside their handler. StartRun has no Catch: if it fails, the execution fails and the
- * reconciler records the run.
+ * in the ledger from inside their handler. The lifecycle states retry an unavailable ledger (LEDGER_RETRY).
+ * When that is not enough, each still ends the execution the way the run went, so the record the
+ * reconciler or the sweep writes later says what really happened: a FinishRun that cannot write still
+ * succeeds the execution, and a FailRun that cannot write still fails it with the step's error. StartRun
+ * has no Catch: if it fails, the execution fails and the reconciler records the run.
  *
  * The construct is the job's {@link StepBuilder}: `definition.steps(this)` builds the job's chain with it, and
  * synth fails when a top-level step that can fail is not caught into FailRun.
@@ -92,6 +96,9 @@ export class JobWorkflow extends Construct implements StepBuilder {
       resultPath: sfn.JsonPath.DISCARD,
       timeout: LIFECYCLE_TIMEOUT,
     });
+    this.failRun.addRetry(LEDGER_RETRY);
+    // `Failed` fails the execution with the step's error at $.error, which the reconciler then records.
+    this.failRun.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.failRunError' });
     this.failRun.next(failed);
 
     const startRun = this.startRun(lifecycle.startRun);
@@ -102,10 +109,15 @@ export class JobWorkflow extends Construct implements StepBuilder {
       resultPath: '$.summary',
       timeout: LIFECYCLE_TIMEOUT,
     });
+    finishRun.addRetry(LEDGER_RETRY);
+    const done = new sfn.Succeed(this, LifecycleState.DONE);
+    // The steps succeeded: a FinishRun that cannot write must not fail the run. The execution succeeds with the
+    // results in its output, and the sweep records the run SUCCEEDED from them.
+    finishRun.addCatch(done, { errors: [sfn.Errors.ALL], resultPath: '$.finishRunError' });
     const decide = new sfn.Choice(this, LifecycleState.DECIDE)
       .when(
         sfn.Condition.stringEquals('$.decision', Decision.RUN),
-        sfn.Chain.start(steps).next(finishRun).next(new sfn.Succeed(this, LifecycleState.DONE)),
+        sfn.Chain.start(steps).next(finishRun).next(done),
       )
       .when(
         sfn.Condition.stringEquals('$.decision', Decision.REJECT),
@@ -198,6 +210,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
       resultPath: options.resultPath ?? `$.results.${id}`,
       timeout,
     });
+    state.addRetry(STEP_NOT_STARTED_RETRY);
     for (const retry of options.retry ?? []) state.addRetry(retry);
     return options.inMap ? state : this.catchFailures(state);
   }
@@ -268,7 +281,8 @@ export class JobWorkflow extends Construct implements StepBuilder {
     }
     const state = this.invoke(LifecycleState.START_RUN, fn, {
       payload: {
-        'executionInput.$': '$',
+        // The context object as text: see StartRunEvent.executionText.
+        'executionText.$': 'States.JsonToString($$.Execution)',
         execution: {
           'id.$': '$$.Execution.Id',
           'name.$': '$$.Execution.Name',
@@ -282,6 +296,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
       resultPath: undefined,
       timeout: LIFECYCLE_TIMEOUT,
     });
+    state.addRetry(LEDGER_RETRY);
     if (settings.overlap === OverlapPolicy.QUEUE) state.addRetry(lockHeldRetry(this.queueMaxWait));
     return state;
   }

@@ -1,6 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -39,7 +40,10 @@ export const UNRECORDED_END_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as con
 export class Reconciler extends Construct {
   readonly reconcileFunction: TaskFunction;
   readonly sweepFunction: TaskFunction;
+  /** Status events EventBridge could not deliver to the reconciler. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** Status events the reconciler failed on, after Lambda's own retries (its on-failure destination). */
+  readonly failureQueue: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
@@ -67,6 +71,29 @@ export class Reconciler extends Construct {
       reason:
         'This queue is itself the dead-letter queue of the reconciler rule target; the sweep records the same runs anyway, so nothing needs a DLQ behind it.',
     });
+    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.failureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the reconciler's on-failure destination: it holds events for an operator (and the sweep records the same runs), so nothing consumes it that would need a DLQ.",
+    });
+    this.reconcileFunction.fn.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.failureQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+    });
+    // An event without its input (too large for an event) is completed from DescribeExecution.
+    for (const machine of props.machines) {
+      acknowledgeGrantWildcards(
+        machine.stateMachine.grantExecution(this.reconcileFunction.fn, 'states:DescribeExecution'),
+        this.reconcileFunction.role,
+        `The reconciler describes executions of the ${machine.jobId} state machine whose event left out the input; the wildcard is the execution name of that one machine.`,
+      );
+    }
     new events.Rule(this, 'ExecutionEnded', {
       description: 'Runs of stepjobs state machines that ended without FinishRun or FailRun',
       eventPattern: {
@@ -99,6 +126,8 @@ export class Reconciler extends Construct {
         this.sweepFunction.role,
         `The sweep describes executions of the ${machine.jobId} state machine; the wildcard is the execution name of that one machine.`,
       );
+      // To find executions that ended without a run record (StartRun failed or its event was lost).
+      machine.stateMachine.grant(this.sweepFunction.fn, 'states:ListExecutions');
     }
     // An EventBridge rule rather than a Scheduler schedule: it invokes through the function's resource policy,
     // so no role (and no IAM wildcard for qualified versions) is needed.

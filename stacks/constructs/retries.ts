@@ -3,7 +3,7 @@
  * definition shows exactly what is retried and the local engine (which matches error names exactly) agrees.
  */
 import { Duration } from 'aws-cdk-lib';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ErrorName } from '../../shared/constants';
 
 /**
@@ -15,15 +15,50 @@ export const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
-/** About a minute of backoff in total (2 + 4 + ... + 32 s): longer than a throttling burst usually lasts. */
+/**
+ * At most 62 s of pauses in all (2 + 4 + 8 + 16 + 32 s over 5 retries; full jitter makes each pause a random
+ * part of that): longer than a throttling burst usually lasts.
+ */
 export const LAMBDA_TRANSIENT_RETRY: sfn.RetryProps = {
   errors: [...LAMBDA_TRANSIENT_ERRORS],
   interval: Duration.seconds(2),
   backoffRate: 2,
-  maxAttempts: 6,
+  maxAttempts: 5,
+  jitterStrategy: sfn.JitterType.FULL,
 };
+
+/**
+ * The lifecycle states (StartRun, FinishRun, FailRun) when the ledger is unavailable: DynamoDB throttled,
+ * answered 5xx or dropped the connection after the SDK's own 5 attempts (shared/aws-clients.ts).
+ * At most 63 s of pauses in all (1 + 2 + 4 + 8 + 16 + 16 + 16 s over 7 retries, each a random part of that),
+ * so the state is tried 8 times, each try with up to 5 SDK attempts: a DynamoDB outage of about a minute
+ * passes unnoticed. What happens after that is the failure model's business (docs/architecture.md).
+ */
+export const LEDGER_RETRY: sfn.RetryProps = {
+  errors: [ErrorName.LEDGER_UNAVAILABLE],
+  interval: Duration.seconds(1),
+  backoffRate: 2,
+  maxDelay: Duration.seconds(16),
+  maxAttempts: 7,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/** A job step that could not record its start did not run its logic, so it is retried like the lifecycle. */
+export const STEP_NOT_STARTED_RETRY: sfn.RetryProps = {
+  ...LEDGER_RETRY,
+  errors: [ErrorName.STEP_NOT_STARTED],
+};
+
+/** The longest pause before each retry of `retry` (the pause itself is a random part of it with full jitter). */
+export function retryPausesSeconds(retry: sfn.RetryProps): number[] {
+  const interval = (retry.interval ?? Duration.seconds(1)).toSeconds();
+  const rate = retry.backoffRate ?? 2;
+  const max = retry.maxDelay?.toSeconds() ?? Number.POSITIVE_INFINITY;
+  return Array.from({ length: retry.maxAttempts ?? 3 }, (_, n) => Math.min(interval * rate ** n, max));
+}
 
 const LOCK_INTERVAL = Duration.seconds(10);
 const LOCK_BACKOFF = 1.5;

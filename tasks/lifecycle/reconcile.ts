@@ -1,22 +1,40 @@
 /**
  * The reconciler: EventBridge "Step Functions Execution Status Change" events for the job state machines.
  * An execution that is aborted, times out, or fails outside the job's catch (a States.Runtime error, a failed
- * StartRun) never reaches FinishRun or FailRun, so its run would stay RUNNING and keep the job lock until the
- * lease ran out. The reconciler ends such runs from what Step Functions reports.
+ * StartRun, a FailRun that could not write) never gets its end recorded by the state machine, so its run
+ * would stay RUNNING and keep the job lock until the lease ran out. The reconciler ends such runs from what
+ * Step Functions reports, and records the run when StartRun never did.
+ *
+ * It is invoked asynchronously; an invocation that still fails after Lambda's own retries goes to the
+ * reconciler's failure queue (an alarm watches it), and the sweep covers the same runs in any case.
  */
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import { DEFAULT_RETENTION_DAYS, RunStatus, TriggerType } from '../../shared/constants';
-import { ENV, readJobMachines, type JobMachine } from '../../shared/config';
-import { ExecutionStatusChange, Trigger } from '../../shared/contracts';
-import { errorFromStates, RunAlreadyExists } from '../../shared/errors';
+import { ENV, readJobMachines } from '../../shared/config';
+import { stepFunctions } from '../../shared/aws-clients';
+import { ExecutionStatusChange } from '../../shared/contracts';
+import { RunAlreadyExists } from '../../shared/errors';
 import { lifecycleHandler, type TaskDeps } from '../../shared/handler';
-import { epochSeconds } from '../../shared/ledger/dynamo';
-import type { ErrorInfo, RunRecord } from '../../shared/ledger/items';
+import type { RunStatus } from '../../shared/constants';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';
+import {
+  describeExecution,
+  executionError,
+  recordForExecution,
+  runStatusOf,
+  type ExecutionFacts,
+} from './execution-record';
+
+export { runStatusOf } from './execution-record';
 
 /** The EventBridge envelope; only `detail` is used. */
 export const ReconcileEvent = z.looseObject({ detail: ExecutionStatusChange });
 export type ReconcileEvent = z.infer<typeof ReconcileEvent>;
+
+export interface ReconcileDeps extends TaskDeps {
+  /** Reads the execution input when the event left it out (inputs too large for an event). */
+  sfn: () => SFNClient;
+}
 
 export type ReconcileResult =
   | { action: 'ignored'; executionArn: string; reason: string }
@@ -35,7 +53,7 @@ export type ReconcileResult =
 
 export const FINALIZED_BY_RECONCILER = 'reconciler';
 
-export async function reconcile(event: ReconcileEvent, deps: TaskDeps): Promise<ReconcileResult> {
+export async function reconcile(event: ReconcileEvent, deps: ReconcileDeps): Promise<ReconcileResult> {
   const { detail } = event;
   const machine = readJobMachines(deps.env).find((m) => m.stateMachineArn === detail.stateMachineArn);
   if (!machine) {
@@ -51,32 +69,41 @@ export async function reconcile(event: ReconcileEvent, deps: TaskDeps): Promise<
     return { action: 'ignored', executionArn: detail.executionArn, reason };
   }
   const nowIso = deps.now().toISOString();
-  const endedAt = detail.stopDate ? new Date(detail.stopDate).toISOString() : nowIso;
-  const error =
-    status === RunStatus.SUCCEEDED ? undefined : errorFromStates(detail.error ?? status, detail.cause);
+  const facts = factsOf(detail);
   const runId = detail.name;
   const outcome = { jobId: machine.jobId, runId, status };
 
   let existing = await deps.ledger.runs.find(runId);
   if (!existing) {
-    const record = recordFromEvent(detail, machine, status, endedAt, error);
+    // An event carries the input only when it fits; otherwise ask Step Functions for it, so it is not lost.
+    const withInput =
+      facts.input === undefined
+        ? { ...facts, input: (await describeExecution(deps.sfn(), facts.executionArn))?.input }
+        : facts;
+    const record = recordForExecution(withInput, machine, status, FINALIZED_BY_RECONCILER, nowIso);
     try {
       await deps.ledger.runs.create(record);
       const lockReleased = await deps.ledger.jobs.recordRunEnd(
         machine.jobId,
-        { runId, status, startedAt: record.startedAt, endedAt },
+        { runId, status, startedAt: record.startedAt, endedAt: record.endedAt },
         nowIso,
       );
-      logger.warn('Recorded a run StartRun never recorded', { ...outcome, error });
+      logger.warn('Recorded a run StartRun never recorded', { ...outcome, error: record.error });
       return { action: 'created', ...outcome, lockReleased };
     } catch (createError) {
       if (!(createError instanceof RunAlreadyExists)) throw createError;
       existing = await deps.ledger.runs.get(runId);
     }
   }
+  const error = executionError(facts, status);
   const closed = await deps.ledger.closeRun(
     existing,
-    { status, endedAt, finalizedBy: FINALIZED_BY_RECONCILER, ...(error ? { error } : {}) },
+    {
+      status,
+      endedAt: facts.stopDate?.toISOString() ?? nowIso,
+      finalizedBy: FINALIZED_BY_RECONCILER,
+      ...(error ? { error } : {}),
+    },
     nowIso,
   );
   if (closed.finalized) logger.warn('Finalized a run the state machine did not', { ...outcome, error });
@@ -90,71 +117,22 @@ export async function reconcile(event: ReconcileEvent, deps: TaskDeps): Promise<
 }
 
 export const handler = lifecycleHandler('Reconcile', ReconcileEvent, async (event, deps) => {
-  const result = await reconcile(event, deps);
+  const result = await reconcile(event, { ...deps, sfn: stepFunctions });
   if (result.action !== 'ignored') metrics.addDimension('job', result.jobId);
   metrics.addMetric(result.action === 'ignored' ? 'ReconcileIgnored' : 'RunReconciled', MetricUnit.Count, 1);
   return result;
 });
 
-/** The final run status for an execution status; `undefined` while the execution is not final. */
-export function runStatusOf(executionStatus: string): RunStatus | undefined {
-  switch (executionStatus) {
-    case 'SUCCEEDED':
-      return RunStatus.SUCCEEDED;
-    case 'FAILED':
-      return RunStatus.FAILED;
-    case 'TIMED_OUT':
-      return RunStatus.TIMED_OUT;
-    case 'ABORTED':
-      return RunStatus.ABORTED;
-    default:
-      // RUNNING, and PENDING_REDRIVE (a redrive is starting; its own end will be reported).
-      return undefined;
-  }
-}
-
-/** A run record for an execution StartRun never recorded, built from what the event says about it. */
-function recordFromEvent(
-  detail: ExecutionStatusChange,
-  machine: JobMachine,
-  status: RunStatus,
-  endedAt: string,
-  error: ErrorInfo | undefined,
-): RunRecord {
-  const startedAt = detail.startDate ? new Date(detail.startDate).toISOString() : endedAt;
-  const { trigger, input } = splitInput(detail.input);
-  const retentionDays = machine.retentionDays ?? DEFAULT_RETENTION_DAYS;
+function factsOf(detail: ExecutionStatusChange): ExecutionFacts {
+  const included = detail.inputDetails?.included !== false;
   return {
-    runId: detail.name,
     executionArn: detail.executionArn,
-    jobId: machine.jobId,
-    status,
-    trigger,
-    input,
-    startedAt,
-    endedAt,
-    durationMs: Math.max(0, Date.parse(endedAt) - Date.parse(startedAt)),
-    expiresAt: epochSeconds(startedAt) + Math.round(retentionDays * 86_400),
-    finalizedBy: FINALIZED_BY_RECONCILER,
-    ...(error ? { error } : {}),
+    name: detail.name,
+    status: detail.status,
+    ...(detail.startDate ? { startDate: new Date(detail.startDate) } : {}),
+    ...(detail.stopDate ? { stopDate: new Date(detail.stopDate) } : {}),
+    ...(included && typeof detail.input === 'string' ? { input: detail.input } : {}),
+    ...(detail.error ? { error: detail.error } : {}),
+    ...(detail.cause ? { cause: detail.cause } : {}),
   };
-}
-
-/** The execution input as StartRun would have split it: the trigger when it is valid, and the rest. */
-function splitInput(raw: string | null | undefined): { trigger: Trigger; input: unknown } {
-  const manual: Trigger = { type: TriggerType.MANUAL };
-  if (raw === null || raw === undefined) return { trigger: manual, input: {} };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return { trigger: manual, input: raw };
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    return { trigger: manual, input: parsed };
-  const { trigger: rawTrigger, ...rest } = parsed as Record<string, unknown>;
-  if (rawTrigger === undefined) return { trigger: manual, input: rest };
-  const trigger = Trigger.safeParse(rawTrigger);
-  // An unusable trigger stays in the input, so what the caller sent is kept.
-  return trigger.success ? { trigger: trigger.data, input: rest } : { trigger: manual, input: parsed };
 }

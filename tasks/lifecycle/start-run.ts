@@ -3,9 +3,13 @@
  * quietly (SKIP: a second delivery of a scheduled slot, a paused job, another run holding the lock) or ends
  * failed (REJECT: invalid input), and records a run in every case, so each execution has one run record.
  *
- * It may be retried by Lambda or by the state machine (the `queue` policy retries on LockHeld), so every write
- * is idempotent per run id: the slot claim and the lock accept their own run, and a second create of the run
- * record returns the decision the first one made.
+ * Its input is `$$.Execution` as JSON text (`States.JsonToString`), so whatever the caller sent arrives, text for
+ * text: null, an array, numbers with more digits than a double holds, any nesting. The run record keeps that
+ * text (I4), and the job input is validated from it.
+ *
+ * It may be retried by Lambda or by the state machine (on LedgerUnavailable, and on LockHeld for the `queue`
+ * policy), so every write is idempotent per run id: the slot claim and the lock accept their own run, and a
+ * second create of the run record returns the decision the first one made.
  */
 import type { z } from 'zod';
 import {
@@ -14,9 +18,10 @@ import {
   RunStatus,
   SkipReason,
   SLOT_RETENTION_DAYS,
+  STORED_VALIDATED_INPUT_BYTES,
   TriggerType,
 } from '../../shared/constants';
-import { StartRunEvent, Trigger, type RunRef, type StartRunResult } from '../../shared/contracts';
+import { StartRunEvent, type RunRef, type StartRunResult } from '../../shared/contracts';
 import {
   ConfigError,
   DuplicateSlot,
@@ -26,10 +31,12 @@ import {
   type FieldIssue,
 } from '../../shared/errors';
 import { lifecycleHandler, type TaskDeps } from '../../shared/handler';
+import { jsonMemberText, storedJson } from '../../shared/json';
 import { addDays, epochSeconds } from '../../shared/ledger/dynamo';
 import type { RunRecord } from '../../shared/ledger/items';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';
 import { fieldIssues } from '../../shared/validation';
+import { readExecutionInput, type JsonObject } from './execution-input';
 import { jobInputs as registeredJobInputs } from './job-inputs';
 
 export { StartRunEvent, StartRunResult } from '../../shared/contracts';
@@ -39,14 +46,14 @@ export interface StartRunDeps extends TaskDeps {
   jobInputs?: Readonly<Record<string, z.ZodObject>>;
 }
 
-type JsonObject = Record<string, unknown>;
-
 /** What every decision path needs: the run being decided and the clock reading it is decided at. */
 interface Attempt {
   deps: StartRunDeps;
   ref: RunRef;
   now: Date;
   nowIso: string;
+  /** What every record of this execution keeps: the raw input text. */
+  rawInput: RunRecord['rawInput'];
 }
 
 /**
@@ -59,11 +66,13 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
   const { job, execution } = event;
   const now = deps.now();
   const startedAt = isoTime(execution.startTime, 'execution.startTime');
-  const split = splitExecutionInput(event.executionInput);
+  // StartExecution without an input starts the execution with `{}`.
+  const split = readExecutionInput(jsonMemberText(event.executionText, 'Input') ?? '{}');
   const attempt: Attempt = {
     deps,
     now,
     nowIso: now.toISOString(),
+    rawInput: split.raw,
     ref: {
       runId: execution.name,
       jobId: job.id,
@@ -73,7 +82,7 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
       expiresAt: epochSeconds(startedAt) + Math.round(job.retentionDays * 86_400),
     },
   };
-  if (split.issues.length > 0) return reject(attempt, split.issues, event.executionInput, split.jobInput);
+  if (split.issues.length > 0) return reject(attempt, split.issues);
   const { trigger, jobInput } = split;
   const scheduled = trigger.type === TriggerType.SCHEDULE;
 
@@ -87,24 +96,12 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
       );
     } catch (error) {
       if (!(error instanceof DuplicateSlot)) throw error;
-      return endEarly(
-        attempt,
-        jobInput,
-        RunStatus.DUPLICATE,
-        { relatedRunId: error.ownerRunId },
-        error.message,
-      );
+      return endEarly(attempt, RunStatus.DUPLICATE, { relatedRunId: error.ownerRunId }, error.message);
     }
   }
 
   if (scheduled && (await deps.ledger.jobs.getState(job.id)).paused) {
-    return endEarly(
-      attempt,
-      jobInput,
-      RunStatus.SKIPPED,
-      { skipReason: SkipReason.PAUSED },
-      `Job ${job.id} is paused`,
-    );
+    return endEarly(attempt, RunStatus.SKIPPED, { skipReason: SkipReason.PAUSED }, `Job ${job.id} is paused`);
   }
 
   const schema = (deps.jobInputs ?? registeredJobInputs)[job.id];
@@ -116,8 +113,9 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
   const candidate =
     job.destructive && !scheduled && jobInput.dryRun === undefined ? { ...jobInput, dryRun: true } : jobInput;
   const parsed = schema.safeParse(candidate);
-  if (!parsed.success) return reject(attempt, fieldIssues(parsed.error), jobInput, jobInput);
+  if (!parsed.success) return reject(attempt, fieldIssues(parsed.error));
   const input = parsed.data as JsonObject;
+  const validated = storedJson(JSON.stringify(input), STORED_VALIDATED_INPUT_BYTES);
 
   let tookOverFrom: string | undefined;
   if (job.overlap !== OverlapPolicy.ALLOW) {
@@ -135,9 +133,8 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
       if (job.overlap === OverlapPolicy.SKIP) {
         return endEarly(
           attempt,
-          jobInput,
           RunStatus.SKIPPED,
-          { ...skip, skipReason: SkipReason.OVERLAP },
+          { ...skip, skipReason: SkipReason.OVERLAP, input: validated },
           error.message,
         );
       }
@@ -150,9 +147,8 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
       const reason = `Waited ${Math.round(waitedMs / 1000)} s for the lock; ${error.message}`;
       return endEarly(
         attempt,
-        jobInput,
         RunStatus.SKIPPED,
-        { ...skip, skipReason: SkipReason.QUEUE_TIMEOUT },
+        { ...skip, skipReason: SkipReason.QUEUE_TIMEOUT, input: validated },
         reason,
       );
     }
@@ -161,11 +157,12 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
   const record: RunRecord = {
     ...attempt.ref,
     status: RunStatus.RUNNING,
-    input,
+    rawInput: attempt.rawInput,
+    input: validated,
     ...(tookOverFrom ? { tookOverFrom } : {}),
   };
   const existing = await createOrFind(attempt, record);
-  if (existing) return resume(attempt, existing);
+  if (existing) return resume(attempt, existing, input);
   if (tookOverFrom) logger.warn('Took over an expired job lock', { tookOverFrom });
   return { decision: Decision.RUN, run: attempt.ref, input, results: {} };
 }
@@ -181,40 +178,41 @@ export const handler = lifecycleHandler('StartRun', StartRunEvent, async (event,
 /** A DUPLICATE or SKIPPED run: recorded final at once, counted on the job, without touching its last run. */
 async function endEarly(
   attempt: Attempt,
-  jobInput: JsonObject,
   status: typeof RunStatus.DUPLICATE | typeof RunStatus.SKIPPED,
-  fields: Pick<RunRecord, 'relatedRunId' | 'skipReason'>,
+  fields: Pick<RunRecord, 'relatedRunId' | 'skipReason' | 'input'>,
   reason: string,
 ): Promise<StartRunResult> {
-  const record: RunRecord = { ...attempt.ref, ...ended(attempt), status, input: jobInput, ...fields };
+  const record: RunRecord = {
+    ...attempt.ref,
+    ...ended(attempt),
+    status,
+    rawInput: attempt.rawInput,
+    ...fields,
+  };
   const existing = await createOrFind(attempt, record);
-  if (existing) return resume(attempt, existing);
+  if (existing) return resume(attempt, existing, {});
   await attempt.deps.ledger.jobs.countOutcome(attempt.ref.jobId, status, attempt.nowIso);
-  logger.info('Run skipped', { status, reason, ...fields });
-  return { decision: Decision.SKIP, run: attempt.ref, input: jobInput, results: {}, reason };
+  const { input: _input, ...logged } = fields;
+  logger.info('Run skipped', { status, reason, ...logged });
+  return { decision: Decision.SKIP, run: attempt.ref, input: {}, results: {}, reason };
 }
 
 /**
  * Invalid input: a FAILED run with an `InvalidInput` error naming every bad field, counted as the job's last
  * run (an operator should see it), and a REJECT decision carrying the same error for the Rejected Fail state.
  */
-async function reject(
-  attempt: Attempt,
-  issues: FieldIssue[],
-  recordedInput: unknown,
-  input: JsonObject,
-): Promise<StartRunResult> {
+async function reject(attempt: Attempt, issues: FieldIssue[]): Promise<StartRunResult> {
   const invalid = new InvalidInput(issues, `${attempt.ref.jobId} input`);
   const error = { name: invalid.name, cause: invalid.message };
   const record: RunRecord = {
     ...attempt.ref,
     ...ended(attempt),
     status: RunStatus.FAILED,
-    input: recordedInput,
+    rawInput: attempt.rawInput,
     error,
   };
   const existing = await createOrFind(attempt, record);
-  if (existing) return resume(attempt, existing);
+  if (existing) return resume(attempt, existing, {});
   await attempt.deps.ledger.jobs.recordRunEnd(
     attempt.ref.jobId,
     { runId: record.runId, status: record.status, startedAt: record.startedAt, endedAt: record.endedAt },
@@ -224,7 +222,7 @@ async function reject(
   return {
     decision: Decision.REJECT,
     run: attempt.ref,
-    input,
+    input: {},
     results: {},
     error: { Error: error.name, Cause: error.cause },
   };
@@ -244,8 +242,9 @@ async function createOrFind(attempt: Attempt, record: RunRecord): Promise<RunRec
 /**
  * The decision an earlier attempt of this StartRun made, read back from its run record. If that run did not
  * go ahead, this attempt may still have taken the lock on its way here (it was free by now), so give it back.
+ * `input` is this attempt's validated input: the same execution input validates the same way.
  */
-async function resume(attempt: Attempt, existing: RunRecord): Promise<StartRunResult> {
+async function resume(attempt: Attempt, existing: RunRecord, input: JsonObject): Promise<StartRunResult> {
   const run: RunRef = {
     runId: existing.runId,
     jobId: existing.jobId,
@@ -254,19 +253,18 @@ async function resume(attempt: Attempt, existing: RunRecord): Promise<StartRunRe
     trigger: existing.trigger,
     expiresAt: existing.expiresAt,
   };
-  const input = isJsonObject(existing.input) ? existing.input : {};
   logger.info('StartRun retried; returning the recorded decision', { status: existing.status });
   if (existing.status === RunStatus.RUNNING) return { decision: Decision.RUN, run, input, results: {} };
   await attempt.deps.ledger.jobs.releaseLock(existing.jobId, existing.runId, attempt.nowIso);
   if (existing.status === RunStatus.SKIPPED || existing.status === RunStatus.DUPLICATE) {
     const reason = existing.skipReason ?? existing.status.toLowerCase();
-    return { decision: Decision.SKIP, run, input, results: {}, reason };
+    return { decision: Decision.SKIP, run, input: {}, results: {}, reason };
   }
   const error = existing.error ?? { name: existing.status };
   return {
     decision: Decision.REJECT,
     run,
-    input,
+    input: {},
     results: {},
     error: { Error: error.name, Cause: error.cause ?? `Run ${existing.runId} is already ${existing.status}` },
   };
@@ -277,56 +275,6 @@ function ended(attempt: Attempt): { endedAt: string; durationMs: number } {
     endedAt: attempt.nowIso,
     durationMs: Math.max(0, attempt.now.getTime() - Date.parse(attempt.ref.startedAt)),
   };
-}
-
-interface SplitInput {
-  trigger: Trigger;
-  jobInput: JsonObject;
-  /** Problems with the execution input itself or its trigger; empty when both are usable. */
-  issues: FieldIssue[];
-}
-
-/**
- * Split the execution input into its trigger (absent: a manual run) and the job input. When the trigger is
- * unusable the run is recorded as manual, with the whole raw input kept, so nothing the caller sent is lost.
- */
-function splitExecutionInput(executionInput: unknown): SplitInput {
-  const manual: Trigger = { type: TriggerType.MANUAL };
-  if (!isJsonObject(executionInput)) {
-    const got = Array.isArray(executionInput)
-      ? 'an array'
-      : executionInput === null
-        ? 'null'
-        : typeof executionInput;
-    return {
-      trigger: manual,
-      jobInput: {},
-      issues: [{ path: '(root)', message: `must be a JSON object, got ${got}` }],
-    };
-  }
-  const { trigger: rawTrigger, ...jobInput } = executionInput;
-  if (rawTrigger === undefined) return { trigger: manual, jobInput, issues: [] };
-  const parsed = Trigger.safeParse(rawTrigger);
-  if (!parsed.success) return { trigger: manual, jobInput, issues: fieldIssues(parsed.error, ['trigger']) };
-  const trigger = parsed.data;
-  if (trigger.type === TriggerType.SCHEDULE) {
-    if (!trigger.scheduledTime) {
-      const issue = { path: 'trigger.scheduledTime', message: 'is required for schedule triggers' };
-      return { trigger: manual, jobInput, issues: [issue] };
-    }
-    if (Number.isNaN(Date.parse(trigger.scheduledTime))) {
-      const issue = {
-        path: 'trigger.scheduledTime',
-        message: `is not an ISO date-time: ${trigger.scheduledTime}`,
-      };
-      return { trigger: manual, jobInput, issues: [issue] };
-    }
-  }
-  return { trigger, jobInput, issues: [] };
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `$$.Execution.StartTime` as a normalized ISO string (AWS gives `...123Z`, other engines may not). */

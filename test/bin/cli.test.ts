@@ -90,7 +90,7 @@ describe('stepjobs (local)', () => {
       runId,
       status: 'SUCCEEDED',
       trigger: { type: 'cli' },
-      input: { message: 'heartbeat' },
+      input: { text: '{"message":"heartbeat"}' },
     });
     expect(detail.steps).toEqual([expect.objectContaining({ name: 'Heartbeat', status: 'SUCCEEDED' })]);
   });

@@ -28,6 +28,7 @@ function fakeTarget(ledger: Ledger, started: Partial<StartedRun> = {}, kind: Tar
       status: 'SUCCEEDED',
       ...started,
     }),
+    principal: async () => 'arn:aws:iam::123456789012:user/jane',
     close: async () => undefined,
   };
 }

@@ -10,7 +10,7 @@ import {
 import { progressLine, ProgressTracker, shortCause, type ProgressEvent } from '../../bin/cli/progress';
 import { RunStatus, SkipReason, StepStatus } from '../../shared/constants';
 import type { RunDetail } from '../../shared/ledger/runs-repository';
-import { runningRecord } from '../helpers/builders';
+import { runningRecord, storedValue } from '../helpers/builders';
 
 describe('duration', () => {
   it.each([
@@ -75,7 +75,7 @@ function failedDetail(): RunDetail {
     runId: 'cli-20261130T100000Z-abcdef01',
     status: RunStatus.FAILED,
     trigger: { type: 'cli', principal: 'local:jane' },
-    input: { message: 'checking' },
+    input: storedValue({ message: 'checking' }),
     startedAt: '2026-11-30T10:00:00.000Z',
     endedAt: '2026-11-30T10:00:02.500Z',
     durationMs: 2_500,

@@ -14,6 +14,7 @@ import { heartbeat } from '../../workflows/heartbeat';
 import { FixtureInput } from '../fixtures/tasks/fixture-input';
 import { FIXTURE_JOB_ID, fixtureJob, WORK_MAX_ATTEMPTS, WORK_STEP } from '../fixtures/workflows/fixture-job';
 import { recordEvents, useLocalRuntime, waitFor } from '../helpers/local-runtime';
+import { storedValue } from '../helpers/builders';
 
 // StartRun validates input against the registry it imports: swap in one with the fixture job's schema.
 jest.mock('../../tasks/lifecycle/job-inputs', () => jest.requireActual('../fixtures/tasks/job-inputs'));
@@ -46,7 +47,7 @@ describe('a successful heartbeat run', () => {
       executionArn: result.executionArn,
       status: RunStatus.SUCCEEDED,
       trigger: { type: TriggerType.MANUAL },
-      input: { message: 'heartbeat' },
+      input: storedValue({ message: 'heartbeat' }),
     });
     expect(run.finalizedBy).toBeUndefined();
     expect(run.durationMs).toBe(Date.parse(run.endedAt ?? '') - Date.parse(run.startedAt));
@@ -295,6 +296,9 @@ describe('invalid console input', () => {
     ['a field of the wrong type', { message: 42 }, 'message: '],
     ['an unknown field', { nope: 1 }, '"nope"'],
     ['an array instead of an object', [1], '(root): must be a JSON object, got an array'],
+    ['null', null, '(root): must be a JSON object, got null'],
+    ['a constructor key', { constructor: 1 }, '"constructor"'],
+    ['a number beyond 2^53', { n: 2 ** 64 }, '"n"'],
   ])(
     'fails from the Rejected state with InvalidInput naming the problem: %s',
     async (_what, input, named) => {
@@ -307,7 +311,7 @@ describe('invalid console input', () => {
       const { run, steps } = await detail(result);
       expect(run).toMatchObject({
         status: RunStatus.FAILED,
-        input,
+        rawInput: storedValue(input),
         error: { name: 'InvalidInput', cause: result.cause },
       });
       expect(run.error?.cause).toMatch(/^Invalid heartbeat input: /);

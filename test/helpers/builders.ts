@@ -4,6 +4,7 @@
  */
 import { OverlapPolicy, RunStatus } from '../../shared/constants';
 import type { JobSettings, RunRef, StartRunEvent } from '../../shared/contracts';
+import { storedJson, type StoredJson } from '../../shared/json';
 import type { RunRecord } from '../../shared/ledger/items';
 
 export const REGION = 'us-east-1';
@@ -29,19 +30,30 @@ export function jobSettings(overrides: Partial<JobSettings> = {}): JobSettings {
   };
 }
 
-/** A StartRun event for execution `name` of `job`, started at `startTime`. */
+/**
+ * A StartRun event for execution `name` of `job`, started at `startTime`: `$$.Execution` as JSON text, as
+ * `States.JsonToString` gives it, with `executionInput` (a value) or `inputText` (exact text) as its Input.
+ */
 export function startRunEvent(options: {
   name: string;
   startTime: string;
   executionInput?: unknown;
+  inputText?: string;
   job?: Partial<JobSettings>;
 }): StartRunEvent {
   const job = jobSettings(options.job);
+  const id = executionArn(job.id, options.name);
+  const input = options.inputText ?? JSON.stringify(options.executionInput ?? {});
   return {
-    executionInput: options.executionInput ?? {},
-    execution: { id: executionArn(job.id, options.name), name: options.name, startTime: options.startTime },
+    executionText: `{"Id":${JSON.stringify(id)},"Input":${input},"Name":${JSON.stringify(options.name)},"RoleArn":"arn:aws:iam::${ACCOUNT}:role/sm","StartTime":${JSON.stringify(options.startTime)}}`,
+    execution: { id, name: options.name, startTime: options.startTime },
     job,
   };
+}
+
+/** How the ledger stores `value` as JSON text (whole). */
+export function storedValue(value: unknown): StoredJson {
+  return storedJson(JSON.stringify(value), Number.MAX_SAFE_INTEGER);
 }
 
 /** The Scheduler's execution input for a slot: the trigger plus the job input. */
@@ -74,5 +86,11 @@ export function runRef(overrides: Partial<RunRef> & { runId: string }): RunRef {
 
 /** A RUNNING run record, as StartRun writes it. */
 export function runningRecord(overrides: Partial<RunRecord> & { runId: string }): RunRecord {
-  return { ...runRef(overrides), status: RunStatus.RUNNING, input: {}, ...overrides };
+  return {
+    ...runRef(overrides),
+    status: RunStatus.RUNNING,
+    rawInput: storedValue({}),
+    input: storedValue({}),
+    ...overrides,
+  };
 }

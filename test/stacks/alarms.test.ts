@@ -31,8 +31,8 @@ describe('without an alarm email', () => {
   });
 
   test('per job: an alarm on failed, timed-out or aborted executions, and one on undelivered triggers', () => {
-    // Two per job plus the reconciler's dead-letter queue.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', jobs.length * 2 + 1);
+    // Two per job, plus the reconciler's dead-letter and failure queues and the sweep's repairs.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', jobs.length * 2 + 3);
     for (const job of jobs) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmDescription: Match.stringLikeRegexp(`A run of ${job.id} failed`),
@@ -63,6 +63,26 @@ describe('without an alarm email', () => {
         AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('AlarmsTopic') })],
       });
     }
+  });
+});
+
+test('the reconciler sends what it failed on to an encrypted queue, and an alarm watches it', () => {
+  const { template } = synth({ nag: false });
+  const configs = template.findResources('AWS::Lambda::EventInvokeConfig');
+  const [config] = Object.values(configs);
+  expect(Object.keys(configs)).toHaveLength(1);
+  const queueRef = (
+    config?.Properties as { DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': string[] } } } }
+  ).DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0] as string;
+  expect(queueRef).toMatch(/ReconcilerFailureQueue/);
+  expect(template.toJSON().Resources[queueRef].Properties).toMatchObject({ SqsManagedSseEnabled: true });
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmDescription: Match.stringLikeRegexp('The reconciler failed on a status event'),
+    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueRef, 'QueueName'] } }],
+  });
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmDescription: Match.stringLikeRegexp('The sweep had to end or record runs'),
+    Metrics: Match.arrayWith([Match.objectLike({ Expression: 'finalized + recorded' })]),
   });
 });
 

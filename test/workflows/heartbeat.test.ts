@@ -1,5 +1,10 @@
 import { Decision, ErrorName, LifecycleState } from '../../shared/constants';
-import { LAMBDA_TRANSIENT_ERRORS } from '../../stacks/constructs/retries';
+import {
+  LAMBDA_TRANSIENT_ERRORS,
+  LAMBDA_TRANSIENT_RETRY,
+  LEDGER_RETRY,
+  retryPausesSeconds,
+} from '../../stacks/constructs/retries';
 import { definitionOf, definitionStringOf, synth, type StateJson, happyPath } from '../stacks/synth';
 
 const { template } = synth({ nag: false });
@@ -17,7 +22,7 @@ test('StartRun is first and hands its decision to Decide', () => {
   // engine would store the result under a "$" key, so the definition must not carry one.
   expect(state('StartRun')).not.toHaveProperty('ResultPath');
   expect(state('StartRun').Parameters).toEqual({
-    'executionInput.$': '$',
+    'executionText.$': 'States.JsonToString($$.Execution)',
     execution: {
       'id.$': '$$.Execution.Id',
       'name.$': '$$.Execution.Name',
@@ -35,12 +40,54 @@ test('StartRun is first and hands its decision to Decide', () => {
   });
 });
 
-test('StartRun has no Catch and retries only Lambda service errors (not LockHeld: the job skips overlaps)', () => {
+const LAMBDA_RETRY_JSON = {
+  ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS],
+  IntervalSeconds: 2,
+  MaxAttempts: 5,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+const LEDGER_RETRY_JSON = {
+  ErrorEquals: [ErrorName.LEDGER_UNAVAILABLE],
+  IntervalSeconds: 1,
+  MaxAttempts: 7,
+  BackoffRate: 2,
+  MaxDelaySeconds: 16,
+  JitterStrategy: 'FULL',
+};
+
+test('StartRun has no Catch and retries Lambda service errors and an unavailable ledger (not LockHeld: the job skips overlaps)', () => {
   expect(state('StartRun').Catch).toBeUndefined();
-  expect(state('StartRun').Retry).toEqual([
-    { ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
-  ]);
+  expect(state('StartRun').Retry).toEqual([LAMBDA_RETRY_JSON, LEDGER_RETRY_JSON]);
   expect(JSON.stringify(state('StartRun').Retry)).not.toContain(ErrorName.LOCK_HELD);
+});
+
+test('the retry pauses are what the comments and docs say: at most 62 s for Lambda, 63 s for the ledger', () => {
+  const total = (pauses: number[]) => pauses.reduce((a, b) => a + b, 0);
+  expect(retryPausesSeconds(LAMBDA_TRANSIENT_RETRY)).toEqual([2, 4, 8, 16, 32]);
+  expect(total(retryPausesSeconds(LAMBDA_TRANSIENT_RETRY))).toBe(62);
+  expect(retryPausesSeconds(LEDGER_RETRY)).toEqual([1, 2, 4, 8, 16, 16, 16]);
+  expect(total(retryPausesSeconds(LEDGER_RETRY))).toBe(63);
+});
+
+test('FinishRun and FailRun retry an unavailable ledger, then still end the execution the way the run went', () => {
+  expect(state('FinishRun').Retry).toEqual([LAMBDA_RETRY_JSON, LEDGER_RETRY_JSON]);
+  // The steps succeeded: the execution succeeds (the sweep records the run from its output).
+  expect(state('FinishRun').Catch).toEqual([
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.finishRunError', Next: 'Done' },
+  ]);
+  expect(state('FailRun').Retry).toEqual([LAMBDA_RETRY_JSON, LEDGER_RETRY_JSON]);
+  // A step failed: the execution fails with the step's error at $.error (the reconciler records it).
+  expect(state('FailRun').Catch).toEqual([
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.failRunError', Next: 'Failed' },
+  ]);
+});
+
+test('a job step retries a start the ledger could not record (its logic did not run)', () => {
+  expect(state('Heartbeat').Retry).toEqual([
+    LAMBDA_RETRY_JSON,
+    { ...LEDGER_RETRY_JSON, ErrorEquals: [ErrorName.STEP_NOT_STARTED] },
+  ]);
 });
 
 test('Decide runs the steps on RUN, fails on REJECT and otherwise skips', () => {

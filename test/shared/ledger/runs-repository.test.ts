@@ -3,7 +3,7 @@ import { RunStatus, StepStatus } from '../../../shared/constants';
 import { RunAlreadyExists, RunAlreadyFinal, RunNotFound } from '../../../shared/errors';
 import type { RunRecord } from '../../../shared/ledger/items';
 import type { Ledger } from '../../../shared/ledger/ledger';
-import { runningRecord } from '../../helpers/builders';
+import { runningRecord, storedValue } from '../../helpers/builders';
 import { MINUTE } from '../../helpers/clock';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 
@@ -44,7 +44,7 @@ describe('RunsRepository', () => {
       const ledger = await db.fresh();
       const run = runningRecord({
         runId: 'run-1',
-        input: { message: 'hi' },
+        input: storedValue({ message: 'hi' }),
         trigger: { type: 'cli', principal: 'me' },
       });
       await ledger.runs.create(run);

@@ -3,6 +3,9 @@ import { RunStatus } from '../../../shared/constants';
 import type { ExecutionStatusChange } from '../../../shared/contracts';
 import { reconcile, type ReconcileEvent } from '../../../tasks/lifecycle/reconcile';
 import { executionArn, runningRecord, stateMachineArn } from '../../helpers/builders';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { storedJson } from '../../../shared/json';
 import { clockAt } from '../../helpers/clock';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 
@@ -40,7 +43,16 @@ function statusChange(name: string, detail: Partial<ExecutionStatusChange>): Rec
   };
 }
 
-const deps = (ledger: Awaited<ReturnType<typeof db.fresh>>) => ({ ledger, env, now: clockAt(NOW).now });
+/** Step Functions is asked only for inputs an event left out; a test that expects that passes its own. */
+const noStepFunctions = () => {
+  throw new Error('the reconciler asked Step Functions although the event had everything');
+};
+const deps = (ledger: Awaited<ReturnType<typeof db.fresh>>) => ({
+  ledger,
+  env,
+  now: clockAt(NOW).now,
+  sfn: noStepFunctions,
+});
 
 describe('Reconcile', () => {
   it('finalizes an ABORTED run that was still RUNNING and releases its lock', async () => {
@@ -142,7 +154,7 @@ describe('Reconcile', () => {
       jobId: 'heartbeat',
       status: RunStatus.FAILED,
       trigger: { type: 'schedule', scheduledTime: '2026-11-30T10:00:00Z', attempt: 1 },
-      input: { message: 'tick' },
+      rawInput: storedJson(input, 1024),
       error: { name: 'Lambda.Unknown', cause: 'Error: Cannot find module' },
       startedAt: T0,
       endedAt: STOP,
@@ -160,7 +172,41 @@ describe('Reconcile', () => {
   it('records a missing run of a console execution as manual, keeping unparseable input as text', async () => {
     const ledger = await db.fresh();
     await reconcile(statusChange('run-1', { status: 'ABORTED', input: 'not json' }), deps(ledger));
-    expect(await ledger.runs.get('run-1')).toMatchObject({ trigger: { type: 'manual' }, input: 'not json' });
+    expect(await ledger.runs.get('run-1')).toMatchObject({
+      trigger: { type: 'manual' },
+      rawInput: { text: 'not json' },
+    });
+  });
+
+  it.each([
+    ['a constructor key', '{"constructor":1}'],
+    ['a __proto__ key', '{"__proto__":{"polluted":true}}'],
+    ['a number beyond 2^53', '{"n":12345678901234567890}'],
+    ['deep nesting', `${'['.repeat(5_000)}${']'.repeat(5_000)}`],
+    ['odd unicode and an empty key', '{"":"\\ud800\\u0000 \\u2028"}'],
+  ])('records a missing run from an event whatever its input holds: %s', async (_what, input) => {
+    const ledger = await db.fresh();
+    const result = await reconcile(statusChange('run-1', { status: 'FAILED', input }), deps(ledger));
+    expect(result).toMatchObject({ action: 'created' });
+    const { run } = await ledger.runs.detail('run-1');
+    expect(run.rawInput).toMatchObject({ text: input, bytes: Buffer.byteLength(input) });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('reads the input from Step Functions when the event left it out (too large for an event)', async () => {
+    const ledger = await db.fresh();
+    const input = JSON.stringify({ big: 'x'.repeat(250 * 1024) });
+    const sfn = new SFNClient({ region: 'us-east-1' });
+    mockClient(sfn)
+      .on(DescribeExecutionCommand, { executionArn: executionArn('heartbeat', 'run-1') })
+      .resolves({ status: 'FAILED', input, inputDetails: { included: true } });
+    await reconcile(
+      statusChange('run-1', { status: 'FAILED', input: null, inputDetails: { included: false } }),
+      { ...deps(ledger), sfn: () => sfn },
+    );
+    const { run } = await ledger.runs.detail('run-1');
+    expect(run.rawInput).toEqual(storedJson(input, 256 * 1024));
+    expect(run).not.toHaveProperty('inputUnavailable');
   });
 
   it('ignores state machines that are not ours, and executions that are not final', async () => {
@@ -180,7 +226,7 @@ describe('Reconcile', () => {
   it('names STATE_MACHINES when it is missing', async () => {
     const ledger = await db.fresh();
     await expect(
-      reconcile(statusChange('run-1', {}), { ledger, env: {}, now: clockAt(NOW).now }),
+      reconcile(statusChange('run-1', {}), { ledger, env: {}, now: clockAt(NOW).now, sfn: noStepFunctions }),
     ).rejects.toMatchObject({
       name: 'ConfigError',
       message: expect.stringContaining('STATE_MACHINES'),

@@ -5,7 +5,7 @@ import type { JobSettings } from '../../../shared/contracts';
 import { ConfigError, LockHeld } from '../../../shared/errors';
 import type { Ledger } from '../../../shared/ledger/ledger';
 import { startRun } from '../../../tasks/lifecycle/start-run';
-import { scheduledInput, startRunEvent } from '../../helpers/builders';
+import { scheduledInput, startRunEvent, storedValue } from '../../helpers/builders';
 import { clockAt, DAY, MINUTE } from '../../helpers/clock';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 
@@ -21,6 +21,7 @@ function start(
     startTime?: string;
     at?: string;
     executionInput?: unknown;
+    inputText?: string;
     job?: Partial<JobSettings>;
   },
   jobInputs?: Record<string, z.ZodObject>,
@@ -59,7 +60,8 @@ describe('StartRun', () => {
       expect(run).toMatchObject({
         status: RunStatus.RUNNING,
         trigger,
-        input: { message: 'tick' },
+        rawInput: storedValue(scheduledInput(SLOT, { message: 'tick' }, '2')),
+        input: storedValue({ message: 'tick' }),
         startedAt: T0,
       });
       expect(run).not.toHaveProperty('tookOverFrom');
@@ -274,7 +276,7 @@ describe('StartRun', () => {
       const run = await ledger.runs.get('run-1');
       expect(run).toMatchObject({
         status: RunStatus.FAILED,
-        input: raw,
+        rawInput: storedValue(raw),
         error: { name: 'InvalidInput', cause: result.error?.Cause },
         endedAt: '2026-11-30T10:00:04.000Z',
         durationMs: 1_000,
@@ -297,7 +299,9 @@ describe('StartRun', () => {
       const result = await start(ledger, { name: 'run-1', executionInput: [1, 2] });
       expect(result).toMatchObject({ decision: Decision.REJECT, input: {}, results: {} });
       expect(result.error?.Cause).toContain('(root)');
-      expect(await ledger.runs.get('run-1')).toMatchObject({ status: RunStatus.FAILED, input: [1, 2] });
+      const run = await ledger.runs.get('run-1');
+      expect(run).toMatchObject({ status: RunStatus.FAILED, rawInput: storedValue([1, 2]) });
+      expect(run).not.toHaveProperty('input');
     });
 
     it('rejects a bad trigger naming trigger.<field>, recording the run as manual with the raw input', async () => {
@@ -306,7 +310,58 @@ describe('StartRun', () => {
       const result = await start(ledger, { name: 'run-1', executionInput: raw });
       expect(result.decision).toBe(Decision.REJECT);
       expect(result.error?.Cause).toContain('trigger.type');
-      expect(await ledger.runs.get('run-1')).toMatchObject({ trigger: { type: 'manual' }, input: raw });
+      expect(await ledger.runs.get('run-1')).toMatchObject({
+        trigger: { type: 'manual' },
+        rawInput: storedValue(raw),
+      });
+    });
+
+    it.each([
+      ['a constructor key', '{"constructor":1}', 'constructor'],
+      ['a top-level __proto__ key', '{"__proto__":{"a":1}}', '__proto__'],
+      ['a number beyond 2^53', '{"n":12345678901234567890}', 'n'],
+      ['an empty key and odd unicode', '{"":"\\u0000\\ud800 \\u2028","é":1}', '""'],
+    ])('records %s as a FAILED run that keeps the exact text', async (_what, text, field) => {
+      const ledger = await db.fresh();
+      const result = await start(ledger, { name: 'run-1', inputText: text });
+      expect(result.decision).toBe(Decision.REJECT);
+      expect(result.error?.Cause).toContain(field === '""' ? 'Unrecognized key' : field);
+      const run = await ledger.runs.get('run-1');
+      expect(run.status).toBe(RunStatus.FAILED);
+      expect(run.rawInput.text).toBe(text);
+    });
+
+    it.each([
+      ['null', 'null', 'got null'],
+      ['a string', '"hi"', 'got a string'],
+      ['an array', '[1,2]', 'got an array'],
+    ])('rejects %s as input, naming (root)', async (_what, text, got) => {
+      const ledger = await db.fresh();
+      const result = await start(ledger, { name: 'run-1', inputText: text });
+      expect(result.error?.Cause).toContain(`(root): must be a JSON object, ${got}`);
+      expect((await ledger.runs.get('run-1')).rawInput.text).toBe(text);
+    });
+
+    it('rejects input nested deeper than the limit, naming where, and keeps its text', async () => {
+      const ledger = await db.fresh();
+      const text = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+      const result = await start(ledger, { name: 'run-1', inputText: text });
+      expect(result.error?.Cause).toMatch(
+        /a\.a\.a.*\(64 levels\): nests objects or arrays deeper than 64 levels/,
+      );
+      const { run } = await ledger.runs.detail('run-1');
+      expect(run.rawInput).toMatchObject({ text, bytes: text.length });
+    });
+
+    it('keeps an input larger than the run item whole in the run partition', async () => {
+      const ledger = await db.fresh();
+      const input = { message: 'hi', notes: 'n'.repeat(200 * 1024) };
+      await start(ledger, { name: 'run-1', executionInput: input });
+      const onItem = await ledger.runs.get('run-1');
+      expect(onItem.rawInput).toMatchObject({ truncated: true, bytes: JSON.stringify(input).length });
+      expect(Buffer.byteLength(onItem.rawInput.text)).toBeLessThanOrEqual(1024);
+      const detail = await ledger.runs.detail('run-1');
+      expect(detail.run.rawInput).toEqual(storedValue(input));
     });
 
     it('returns the recorded REJECT again when retried', async () => {
@@ -331,7 +386,7 @@ describe('StartRun', () => {
       const ledger = await db.fresh();
       const result = await start(ledger, { name: 'run-1', job, executionInput: {} }, jobInputs);
       expect(result.input).toEqual({ dryRun: true, maxActions: 10 });
-      expect((await ledger.runs.get('run-1')).input).toEqual({ dryRun: true, maxActions: 10 });
+      expect((await ledger.runs.get('run-1')).input).toEqual(storedValue({ dryRun: true, maxActions: 10 }));
     });
 
     it('keeps an explicit dryRun: false on a manual run, and the schema default on a scheduled one', async () => {

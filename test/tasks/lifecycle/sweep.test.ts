@@ -1,10 +1,15 @@
 import '../../helpers/quiet';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { RunStatus } from '../../../shared/constants';
 import type { Ledger } from '../../../shared/ledger/ledger';
-import { sweep } from '../../../tasks/lifecycle/sweep';
-import { executionArn, runningRecord, stateMachineArn } from '../../helpers/builders';
+import { sweep, SWEEP_GRACE_MS as SWEEP_GRACE } from '../../../tasks/lifecycle/sweep';
+import { executionArn, runningRecord, scheduledInput, stateMachineArn } from '../../helpers/builders';
 import { clockAt, DAY, HOUR, MINUTE } from '../../helpers/clock';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 
@@ -18,10 +23,11 @@ const env = {
   ]),
 };
 
-/** A Step Functions client whose DescribeExecution answers come from the test. */
+/** A Step Functions client whose answers come from the test; ListExecutions lists nothing unless told. */
 function fakeStepFunctions() {
   const sfn = new SFNClient({ region: 'us-east-1' });
   const mock = mockClient(sfn);
+  mock.on(ListExecutionsCommand).resolves({ executions: [] });
   const described = () =>
     mock.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input.executionArn);
   return { sfn, mock, described };
@@ -53,7 +59,10 @@ describe('Sweep', () => {
       finalized: 1,
       notFound: 0,
       alreadyFinal: 0,
+      recorded: 0,
       locksReleased: 1,
+      repaired: [{ runId: 'run-1', jobId: 'heartbeat', status: RunStatus.FAILED, how: 'finalized' }],
+      releasedLocks: [],
     });
     expect(await ledger.runs.get('run-1')).toMatchObject({
       status: RunStatus.FAILED,
@@ -146,7 +155,143 @@ describe('Sweep', () => {
     expect((await ledger.jobs.getState('heartbeat')).counters).toEqual({ SUCCEEDED: 1 });
   });
 
+  it('records SUCCEEDED, with the output summary, a run whose FinishRun could not write', async () => {
+    const ledger = await db.fresh();
+    await running(ledger, 'run-1', ago(30 * MINUTE));
+    await ledger.jobs.acquireLock('heartbeat', 'run-1', ago(30 * MINUTE), ago(-HOUR));
+    const { sfn, mock } = fakeStepFunctions();
+    const results = { Heartbeat: { message: 'tick' } };
+    mock.on(DescribeExecutionCommand).resolves({
+      status: 'SUCCEEDED',
+      stopDate: new Date(ago(29 * MINUTE)),
+      output: JSON.stringify({ run: {}, results, finishRunError: { Error: 'LedgerUnavailable' } }),
+    });
+
+    await sweep({}, { ledger, env, now: clockAt(NOW).now, sfn });
+
+    expect(await ledger.runs.get('run-1')).toMatchObject({
+      status: RunStatus.SUCCEEDED,
+      output: JSON.stringify(results),
+      finalizedBy: 'sweep',
+    });
+    expect((await ledger.jobs.getState('heartbeat')).lockRunId).toBeUndefined();
+  });
+
+  describe('executions with no run record', () => {
+    const slot = '2026-11-30T11:00:00Z';
+    const orphan = {
+      executionArn: executionArn('heartbeat', 'orphan'),
+      stateMachineArn: stateMachineArn('heartbeat'),
+      name: 'orphan',
+      status: 'FAILED' as const,
+      startDate: new Date(ago(HOUR)),
+      stopDate: new Date(ago(50 * MINUTE)),
+    };
+
+    it('records an ended execution StartRun never recorded, with its input, trigger and error', async () => {
+      const ledger = await db.fresh();
+      await ledger.jobs.claimSlot('heartbeat', slot, 'orphan', NOW);
+      await ledger.jobs.acquireLock('heartbeat', 'orphan', ago(HOUR), ago(-HOUR));
+      const { sfn, mock } = fakeStepFunctions();
+      const input = JSON.stringify(scheduledInput(slot, { n: 1 }));
+      mock
+        .on(ListExecutionsCommand, { stateMachineArn: stateMachineArn('heartbeat') })
+        .resolves({ executions: [orphan] })
+        .on(DescribeExecutionCommand)
+        .resolves({ ...orphan, input, error: 'LedgerUnavailable', cause: 'DynamoDB was down' });
+
+      const result = await sweep({}, { ledger, env, now: clockAt(NOW).now, sfn });
+
+      expect(result).toMatchObject({ recorded: 1, locksReleased: 1 });
+      expect(await ledger.runs.get('orphan')).toMatchObject({
+        status: RunStatus.FAILED,
+        trigger: { type: 'schedule', scheduledTime: slot },
+        rawInput: { text: input },
+        error: { name: 'LedgerUnavailable', cause: 'DynamoDB was down' },
+        finalizedBy: 'sweep',
+      });
+      const state = await ledger.jobs.getState('heartbeat');
+      expect(state.lockRunId).toBeUndefined();
+      expect(state.sweptUntil).toBe(ago(SWEEP_GRACE));
+    });
+
+    it('leaves recorded, running and just-ended executions alone, and keeps its mark before the running one', async () => {
+      const ledger = await db.fresh();
+      await running(ledger, 'recorded', ago(2 * HOUR));
+      const { sfn, mock } = fakeStepFunctions();
+      mock.on(ListExecutionsCommand, { stateMachineArn: stateMachineArn('heartbeat') }).resolves({
+        executions: [
+          {
+            ...orphan,
+            name: 'just-ended',
+            startDate: new Date(ago(10 * MINUTE)),
+            stopDate: new Date(ago(MINUTE)),
+          },
+          {
+            ...orphan,
+            name: 'running',
+            status: 'RUNNING',
+            startDate: new Date(ago(40 * MINUTE)),
+            stopDate: undefined,
+          },
+          { ...orphan, name: 'recorded', status: 'FAILED' },
+        ],
+      });
+      mock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+
+      const result = await sweep({}, { ledger, env, now: clockAt(NOW).now, sfn });
+
+      expect(result.recorded).toBe(0);
+      expect(await ledger.runs.find('just-ended')).toBeUndefined();
+      expect(await ledger.runs.find('running')).toBeUndefined();
+      expect((await ledger.jobs.getState('heartbeat')).sweptUntil).toBe(ago(40 * MINUTE));
+    });
+
+    it('stops listing at its mark', async () => {
+      const ledger = await db.fresh();
+      await ledger.jobs.setSweptUntil('heartbeat', ago(HOUR / 2));
+      const { sfn, mock } = fakeStepFunctions();
+      mock
+        .on(ListExecutionsCommand, { stateMachineArn: stateMachineArn('heartbeat') })
+        .resolves({ executions: [orphan], nextToken: 'more' });
+
+      const result = await sweep({}, { ledger, env, now: clockAt(NOW).now, sfn });
+
+      expect(result.recorded).toBe(0);
+      const listed = mock.commandCalls(ListExecutionsCommand, {
+        stateMachineArn: stateMachineArn('heartbeat'),
+      });
+      expect(listed).toHaveLength(1);
+    });
+  });
+
   describe('stale locks', () => {
+    it('releases at once a lock whose run is final, even within its lease', async () => {
+      const ledger = await db.fresh();
+      const done = runningRecord({ runId: 'done', startedAt: ago(3 * HOUR) });
+      await ledger.runs.create(done);
+      await ledger.runs.finalize(done, { status: RunStatus.SUCCEEDED, endedAt: ago(2 * HOUR) });
+      await ledger.jobs.acquireLock('heartbeat', 'done', ago(3 * HOUR), ago(-HOUR));
+      const { sfn } = fakeStepFunctions();
+
+      const result = await sweep({}, { ledger, env, now: clockAt(NOW).now, sfn });
+
+      expect(result.releasedLocks).toEqual([{ jobId: 'heartbeat', holderRunId: 'done' }]);
+      expect((await ledger.jobs.getState('heartbeat')).lockRunId).toBeUndefined();
+    });
+
+    it('keeps the lock of an unrecorded holder whose execution is still running (StartRun deciding)', async () => {
+      const ledger = await db.fresh();
+      await ledger.jobs.acquireLock('heartbeat', 'deciding', ago(MINUTE), ago(-HOUR));
+      const { sfn, mock } = fakeStepFunctions();
+      mock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+
+      const result = await sweep({}, { ledger, env, now: clockAt(NOW).now, sfn });
+
+      expect(result.locksReleased).toBe(0);
+      expect((await ledger.jobs.getState('heartbeat')).lockRunId).toBe('deciding');
+    });
+
     it('releases an expired lock whose run is final, and keeps a live one', async () => {
       const ledger = await db.fresh();
       const done = runningRecord({ runId: 'done', startedAt: ago(3 * HOUR) });
@@ -154,7 +299,10 @@ describe('Sweep', () => {
       await ledger.runs.finalize(done, { status: RunStatus.SUCCEEDED, endedAt: ago(2 * HOUR) });
       await ledger.jobs.acquireLock('heartbeat', 'done', ago(3 * HOUR), ago(MINUTE));
       await ledger.jobs.acquireLock('cleanup', 'busy', ago(MINUTE), ago(-HOUR));
-      const { sfn } = fakeStepFunctions();
+      const { sfn, mock } = fakeStepFunctions();
+      mock.on(DescribeExecutionCommand, { executionArn: executionArn('cleanup', 'busy') }).resolves({
+        status: 'RUNNING',
+      });
 
       const result = await sweep({}, { ledger, env, now: clockAt(NOW).now, sfn });
 
@@ -163,10 +311,13 @@ describe('Sweep', () => {
       expect((await ledger.jobs.getState('cleanup')).lockRunId).toBe('busy');
     });
 
-    it('releases an expired lock whose run was never recorded', async () => {
+    it('releases the lock of a holder that was never recorded and whose execution does not exist', async () => {
       const ledger = await db.fresh();
-      await ledger.jobs.acquireLock('heartbeat', 'ghost', ago(3 * HOUR), ago(MINUTE));
-      const { sfn } = fakeStepFunctions();
+      await ledger.jobs.acquireLock('heartbeat', 'ghost', ago(3 * HOUR), ago(-HOUR));
+      const { sfn, mock } = fakeStepFunctions();
+      mock
+        .on(DescribeExecutionCommand)
+        .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
       const result = await sweep({}, { ledger, env, now: clockAt(NOW).now, sfn });
       expect(result.locksReleased).toBe(1);
       expect((await ledger.jobs.getState('heartbeat')).lockRunId).toBeUndefined();
