@@ -22,6 +22,7 @@ import {
   type EmbeddedDynamoDb,
 } from './embedded-dynamodb';
 import { LocalExecutionStore } from './execution-store';
+import { connectSharedDynamoDb } from './shared-dynamodb';
 import { prepareSimulatedAccount, type SimulatedAccountSetup } from './simulated-account';
 import { statusChangeEvent, ruleTargetsFor, type ExecutionStatus } from './status-events';
 import { buildOverrides, lambdaContext } from './task-overrides';
@@ -94,7 +95,10 @@ export interface ExecutionHandle {
 export interface LocalRuntimeOptions {
   /** The synthesized stack template. */
   template: CfnTemplate;
-  /** Directory for persistent DynamoDB data; `undefined` keeps everything in memory. */
+  /**
+   * Directory for persistent DynamoDB data, served to every stepjobs process on it by its ledger server
+   * (local/ledger-server.ts); `undefined` keeps everything in memory, in this process.
+   */
   dataDir?: string;
   /**
    * Use the DynamoDB already served at this endpoint (another process's, or a test's) instead of starting one.
@@ -142,7 +146,9 @@ export class LocalRuntime {
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const dynamo = options.dynamoEndpoint
       ? connectEmbeddedDynamoDb(options.dynamoEndpoint)
-      : await startEmbeddedDynamoDb({ path: options.dataDir });
+      : options.dataDir
+        ? await connectSharedDynamoDb(options.dataDir)
+        : await startEmbeddedDynamoDb();
     try {
       isolateFromAws(options.handlerDynamoEndpoint ?? dynamo.endpoint, options.logLevel ?? 'WARN');
       // The logger may have been built before this point (its module imported early); set its level directly.

@@ -5,7 +5,8 @@ import { LocalRuntime, newExecutionName } from '../../local/runtime';
 import { synthesizeTemplate } from '../../local/synth';
 import type { SweepResult } from '../../tasks/lifecycle/sweep';
 import type { SimulatedAccountSetup } from '../../local/simulated-account';
-import { CliError } from './errors';
+import { LedgerServerError } from '../../local/shared-dynamodb';
+import { CliError, ExitCode } from './errors';
 import { ProgressTracker } from './progress';
 import type { RunRequest, StartedRun, Target } from './target';
 
@@ -39,12 +40,7 @@ export class LocalTarget implements Target {
         throw error;
       }
     } catch (error) {
-      const text = String((error as Error).message);
-      if (/lock|LOCK|Resource temporarily unavailable/.test(text)) {
-        throw new CliError(
-          `Another stepjobs command is using the local ledger in ${options.dataDir ?? LOCAL_DATA_DIR}; wait for it to finish`,
-        );
-      }
+      if (error instanceof LedgerServerError) throw new CliError(error.message, ExitCode.UNAVAILABLE);
       throw error;
     }
   }
