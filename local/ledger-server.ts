@@ -73,7 +73,8 @@ function liveClients(dir: string): number {
 /** Serve `dataDir` until no client is left; resolves when the server has shut down. */
 export async function serveLedger(dataDir: string): Promise<void> {
   const files = serverFiles(dataDir);
-  const log = (line: string) => appendFileSync(files.log, `${new Date().toISOString()} ${process.pid} ${line}\n`);
+  const log = (line: string) =>
+    appendFileSync(files.log, `${new Date().toISOString()} ${process.pid} ${line}\n`);
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(files.clients, { recursive: true });
   const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -144,7 +145,10 @@ if (require.main === module) {
   }
   const fail = (error: unknown) => {
     try {
-      appendFileSync(serverFiles(dataDir).log, `${new Date().toISOString()} ${process.pid} failed: ${String((error as Error)?.stack ?? error)}\n`);
+      appendFileSync(
+        serverFiles(dataDir).log,
+        `${new Date().toISOString()} ${process.pid} failed: ${String((error as Error)?.stack ?? error)}\n`,
+      );
     } finally {
       process.exit(1);
     }

@@ -14,6 +14,7 @@ import { fieldPath, pathDeeperThan } from '../shared/json';
 import { Ledger } from '../shared/ledger/ledger';
 import { logger } from '../shared/powertools';
 import { MAX_EXECUTION_INPUT_BYTES, MAX_EXECUTION_INPUT_DEPTH, STACK_OUTPUT } from '../shared/constants';
+import { EXECUTION_TEXT } from '../stacks/constructs/job-workflow';
 import { sweep, type SweepResult } from '../tasks/lifecycle/sweep';
 import {
   connectEmbeddedDynamoDb,
@@ -111,6 +112,11 @@ export interface LocalRuntimeOptions {
    * @default the runtime's endpoint
    */
   handlerDynamoEndpoint?: string;
+  /**
+   * Pauses between deliveries of a status-change event to the reconciler, after the first. @default
+   * [200, 1000, 3000] ms (tests pass shorter ones)
+   */
+  statusEventRetryMs?: readonly number[];
   /** Powertools log level for handlers. @default 'WARN' */
   logLevel?: string;
   /**
@@ -135,6 +141,7 @@ export class LocalRuntime {
     private readonly localEnvironment: Readonly<Record<string, string>>,
     /** What Step Functions knows about executions, locally. */
     readonly executions: LocalExecutionStore,
+    private readonly statusEventRetryMs: readonly number[],
   ) {
     this.functions = lambdaFunctions(template);
     this.jobs = discoverJobs(template);
@@ -164,7 +171,13 @@ export class LocalRuntime {
         options.simulatedAccount === false
           ? {}
           : await prepareSimulatedAccount(dynamo.client, options.simulatedAccount);
-      return new LocalRuntime(options.template, dynamo, localEnvironment, executions);
+      return new LocalRuntime(
+        options.template,
+        dynamo,
+        localEnvironment,
+        executions,
+        options.statusEventRetryMs ?? STATUS_EVENT_RETRY_MS,
+      );
     } catch (error) {
       await dynamo.stop();
       throw error;
@@ -273,6 +286,13 @@ export class LocalRuntime {
     input: unknown,
     options: StartOptions,
   ): RunOptions {
+    const execution = {
+      Id: executionArn,
+      Name: name,
+      StartTime: startedAt.toISOString(),
+      Input: input,
+      RoleArn: `arn:aws:iam::000000000000:role/${job.stateMachineLogicalId}Role`,
+    };
     return {
       overrides: {
         taskResourceLocalHandlers: buildOverrides(
@@ -284,14 +304,9 @@ export class LocalRuntime {
         retryIntervalOverrides: options.retryIntervalOverrides,
       },
       context: {
-        Execution: {
-          Id: executionArn,
-          Name: name,
-          StartTime: startedAt.toISOString(),
-          Input: input as never,
-          RoleArn: `arn:aws:iam::000000000000:role/${job.stateMachineLogicalId}Role`,
-        },
+        Execution: execution as never,
         StateMachine: { Id: job.stateMachineArn, Name: job.stateMachineLogicalId },
+        [LOCAL_CONTEXT]: { ExecutionText: JSON.stringify(execution) },
       },
     };
   }
@@ -341,7 +356,7 @@ export class LocalRuntime {
   private machine(job: LocalJob): StateMachine {
     let machine = this.machines.get(job.jobId);
     if (!machine) {
-      machine = new StateMachine(job.definition as never, {
+      machine = new StateMachine(withLocalExecutionText(job.definition) as never, {
         validationOptions: { checkArn: true, checkPaths: true },
       });
       this.machines.set(job.jobId, machine);
@@ -376,30 +391,55 @@ export class LocalRuntime {
     detail: Parameters<typeof statusChangeEvent>[0],
   ): Promise<string | undefined> {
     const event = statusChangeEvent(detail);
-    let lastError: string | undefined;
+    const undelivered: string[] = [];
     for (const logicalId of ruleTargetsFor(this.template, event)) {
       const fn = this.functions.find((f) => f.logicalId === logicalId);
       if (!fn)
         throw new TemplateError(`Rule target ${logicalId} of job ${job.jobId} is not a local function`);
-      lastError = undefined;
-      for (const pause of STATUS_EVENT_RETRY_MS) {
-        try {
-          await this.invoke(fn, event);
-          lastError = undefined;
-          break;
-        } catch (error) {
-          lastError = `${(error as Error).name}: ${(error as Error).message}`;
-          if (pause === undefined) break;
-          await new Promise((resolve) => setTimeout(resolve, pause));
-        }
+      const error = await this.deliver(fn, event);
+      if (error) undelivered.push(error);
+    }
+    return undelivered.length > 0 ? undelivered.join('; ') : undefined;
+  }
+
+  /** Invoke a rule target with retries; returns the last error when every attempt failed. */
+  private async deliver(fn: LocalFunction, event: Record<string, unknown>): Promise<string | undefined> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.invoke(fn, event);
+        return undefined;
+      } catch (error) {
+        const pause = this.statusEventRetryMs[attempt];
+        if (pause === undefined) return `${(error as Error).name}: ${(error as Error).message}`;
+        await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
-    return lastError;
   }
 }
 
-/** Pauses between local deliveries of a status-change event; `undefined` ends the attempts. */
-const STATUS_EVENT_RETRY_MS = [200, 1_000, 3_000, undefined] as const;
+/** Where local mode puts what it computes for the engine in the context object. */
+const LOCAL_CONTEXT = 'StepJobsLocal';
+
+/**
+ * aws-local-stepfunctions 3.0.0 strips every backslash from an intrinsic function's string result, so its
+ * `States.JsonToString` corrupts any input holding a quote, a newline or a `\u` escape. StartRun's one
+ * intrinsic reads the execution's context object as text; local mode writes that text itself (exactly as
+ * `JSON.stringify` gives it, as Step Functions does) into the context, and points the definition at it. The
+ * workflows use no other intrinsic function.
+ */
+export function withLocalExecutionText(definition: Record<string, unknown>): Record<string, unknown> {
+  const replace = (value: unknown): unknown => {
+    if (value === EXECUTION_TEXT) return `$$.${LOCAL_CONTEXT}.ExecutionText`;
+    if (Array.isArray(value)) return value.map(replace);
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, replace(child)]));
+    return value;
+  };
+  return replace(definition) as Record<string, unknown>;
+}
+
+/** Pauses between local deliveries of a status-change event, after the first. */
+const STATUS_EVENT_RETRY_MS = [200, 1_000, 3_000];
 
 /**
  * The execution input as StartExecution receives it: JSON text, at most 256 KiB, nested at most 1,000 deep.

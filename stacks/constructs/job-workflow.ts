@@ -40,6 +40,8 @@ export const LEASE_MARGIN = Duration.minutes(15);
 export const DEFAULT_TASK_TIMEOUT = Duration.minutes(1);
 
 const STATES_ERROR_PATH = '$.error';
+/** StartRun's view of the execution: its context object as text (see StartRunEvent.executionText). */
+export const EXECUTION_TEXT = 'States.JsonToString($$.Execution)';
 const DEFAULT_STEP_DATA = { 'input.$': '$.input', 'results.$': '$.results' };
 /** State ids become JSONPath members (`$.results.<id>`) and construct ids, so keep them plain. */
 const TASK_ID = /^[A-Z][A-Za-z0-9]{0,79}$/;
@@ -282,7 +284,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
     const state = this.invoke(LifecycleState.START_RUN, fn, {
       payload: {
         // The context object as text: see StartRunEvent.executionText.
-        'executionText.$': 'States.JsonToString($$.Execution)',
+        'executionText.$': EXECUTION_TEXT,
         execution: {
           'id.$': '$$.Execution.Id',
           'name.$': '$$.Execution.Name',

@@ -43,24 +43,15 @@ export function readExecutionInput(text: string): ExecutionInput {
   } catch {
     return invalid({ path: '(root)', message: 'is not JSON' });
   }
-  const deep = pathDeeperThan(value, MAX_JOB_INPUT_DEPTH);
-  if (deep) {
-    return invalid({
-      path: fieldPath(deep),
-      message: `nests objects or arrays deeper than ${MAX_JOB_INPUT_DEPTH} levels`,
-    });
-  }
   if (!isJsonObject(value)) {
     return invalid({ path: '(root)', message: `must be a JSON object, got ${jsonType(value)}` });
   }
   // Rest properties copy own keys as data properties, so a `__proto__` key stays a key (validation names it).
   const { trigger: rawTrigger, ...jobInput } = value;
-  if (rawTrigger === undefined) return { raw, trigger: MANUAL, jobInput, issues: [] };
-  const parsed = Trigger.safeParse(rawTrigger);
-  if (!parsed.success) {
-    return { raw, trigger: MANUAL, jobInput, issues: fieldIssues(parsed.error, ['trigger']) };
-  }
-  const trigger = parsed.data;
+  // The trigger's fields are flat: its schema rejects a nested value without descending into it.
+  const parsed = rawTrigger === undefined ? undefined : Trigger.safeParse(rawTrigger);
+  const trigger = parsed?.success ? parsed.data : MANUAL;
+  const issues: FieldIssue[] = parsed && !parsed.success ? fieldIssues(parsed.error, ['trigger']) : [];
   if (trigger.type === TriggerType.SCHEDULE) {
     const problem = !trigger.scheduledTime
       ? 'is required for schedule triggers'
@@ -76,7 +67,14 @@ export function readExecutionInput(text: string): ExecutionInput {
       };
     }
   }
-  return { raw, trigger, jobInput, issues: [] };
+  const deep = pathDeeperThan(jobInput, MAX_JOB_INPUT_DEPTH);
+  if (deep) {
+    issues.push({
+      path: fieldPath(deep),
+      message: `nests objects or arrays deeper than ${MAX_JOB_INPUT_DEPTH} levels`,
+    });
+  }
+  return { raw, trigger, jobInput: deep ? {} : jobInput, issues };
 }
 
 export function isJsonObject(value: unknown): value is JsonObject {

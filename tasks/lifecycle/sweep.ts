@@ -244,7 +244,9 @@ async function recordUnrecordedExecutions(
       if (started < mark) break listing;
       const stopped = execution.stopDate?.getTime();
       const final = runStatusOf(execution.status ?? '') !== undefined;
-      if (!final || stopped === undefined || stopped > now - grace) nextMark = Math.min(nextMark, started);
+      // Just ended: its status-change event may still be on its way to the reconciler.
+      const recent = grace > 0 && (stopped === undefined || stopped > now - grace);
+      if (!final || recent) nextMark = Math.min(nextMark, started);
       else ended.push(execution);
     }
     nextToken = page.nextToken;
