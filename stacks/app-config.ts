@@ -35,6 +35,14 @@ const AppConfigSchema = z.strictObject({
   tableDeletionProtection: z.boolean(),
   /** An email address subscribed to the alarm topic; null for none (subscribe to the topic's output yourself). */
   alarmEmail: z.email().nullable(),
+  /**
+   * The customer-managed KMS key every log group is encrypted with; null to have the stack create one (with
+   * rotation). A key of your own must let `logs.<region>.amazonaws.com` use it (docs/architecture.md).
+   */
+  logKmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be the ARN of a KMS key')
+    .nullable(),
 });
 
 export type AppConfig = Readonly<z.infer<typeof AppConfigSchema>> & {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { z } from 'zod';
 import { jobInputs as registeredJobInputs } from '../tasks/lifecycle/job-inputs';
 import { jobs as allJobs } from '../workflows';
@@ -26,7 +26,7 @@ export interface BuildAppOptions {
   readonly jobs?: readonly JobDefinition[];
   /** @default the schemas in tasks/lifecycle/job-inputs.ts */
   readonly jobInputs?: Readonly<Record<string, z.ZodType>>;
-  /** Run the cdk-nag AwsSolutions checks when the app is synthesized. @default true */
+  /** Run the cdk-nag AwsSolutions and Serverless checks when the app is synthesized. @default true */
   readonly nag?: boolean;
   /**
    * Run CDK's built-in CloudFormation template validation at synth (about 1.5 s here). Local mode turns it
@@ -65,6 +65,8 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
     jobs: options.jobs ?? allJobs,
     jobInputs: options.jobInputs ?? registeredJobInputs,
   });
-  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.nag ?? true) {
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  }
   return { app, stack, config };
 }

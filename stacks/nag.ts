@@ -43,3 +43,9 @@ export function acknowledgeWildcardResources(
 
 /** The finding for `Resource: '*'`, which services without resource-level permissions require. */
 export const STAR_RESOURCE_FINDING = `${IAM5}[Resource::*]`;
+
+/** A queue that is itself a dead-letter queue (or an on-failure destination) needs none behind it. */
+export function acknowledgeIsDeadLetterQueue(queue: IConstruct, reason: string): void {
+  Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason });
+  Validations.of(queue).acknowledge({ id: 'Serverless-SQSRedrivePolicy', reason });
+}

@@ -6,6 +6,7 @@ import type { AppConfig } from './app-config';
 import { Alarms } from './constructs/alarms';
 import { JobWorkflow } from './constructs/job-workflow';
 import { LedgerTable } from './constructs/ledger-table';
+import { LogEncryptionKey } from './constructs/log-encryption-key';
 import { LifecycleFunctions } from './constructs/lifecycle-functions';
 import { Reconciler } from './constructs/reconciler';
 import type { TaskFunctionDefaults } from './constructs/task-function';
@@ -35,6 +36,7 @@ export class StepJobsStack extends Stack {
       metricsNamespace: config.metricsNamespace,
       logLevel: config.logLevel,
       logRetention: config.logRetention,
+      logEncryptionKey: new LogEncryptionKey(this, 'LogEncryption', { keyArn: config.logKmsKeyArn }).key,
       ledgerTable: ledger.table,
     };
     const lifecycle = new LifecycleFunctions(this, 'Lifecycle', { defaults });
@@ -64,6 +66,7 @@ export class StepJobsStack extends Stack {
       })),
       reconcilerDeadLetterQueue: reconciler.deadLetterQueue,
       reconcilerFailureQueue: reconciler.failureQueue,
+      sweepFunction: reconciler.sweepFunction.fn,
       metrics: { namespace: config.metricsNamespace, serviceName: config.serviceName },
       email: config.alarmEmail,
     });

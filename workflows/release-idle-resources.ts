@@ -14,12 +14,20 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ErrorName, OverlapPolicy } from '../shared/constants';
 import { ReleaseInput } from '../tasks/release/input';
-import { TAGS } from '../tasks/release/model';
+import { ALLOW_TERMINATE_ENV, TAGS } from '../tasks/release/model';
+import { SOURCE_VOLUME_TAG } from '../tasks/release/resources/ebs-volume';
 import { defineJob, type TaskPolicy } from './job-definition';
 
 /** Deploy-time opt-in and protect tags; IAM enforces exactly these (a run that changes them gets AccessDenied). */
 const OPT_IN = { key: TAGS.OPT_IN, value: TAGS.OPT_IN_VALUE };
 const PROTECT_KEY = TAGS.PROTECT;
+
+/**
+ * Whether a run's policy may terminate expired instances rather than stop them. Off, IAM grants no
+ * `ec2:TerminateInstances` and Plan refuses a policy that asks for it, before anything is recorded or touched.
+ * Turning it on is a deliberate change to this file and a deploy, like making the schedule's runs real.
+ */
+export const RELEASE_ALLOWS_TERMINATE = false;
 
 const TRANSIENT_RETRY: sfn.RetryProps = {
   errors: [ErrorName.TRANSIENT],
@@ -92,31 +100,48 @@ function discoveryPolicies(scope: Construct): TaskPolicy[] {
   ];
 }
 
-/** Destructive and tagging calls, only on opted-in, unprotected resources of this account and region. */
-function releasePolicies(scope: Construct): TaskPolicy[] {
+/**
+ * Destructive and tagging calls, only on opted-in resources of this account and region: destructive ones
+ * also only without the protect tag; tagging only of the job's own mark key (a protected resource's mark is
+ * removed, never added: the policy plans no mark on it).
+ */
+function releasePolicies(scope: Construct, allowTerminate: boolean): TaskPolicy[] {
+  const optedIn = { [`aws:ResourceTag/${OPT_IN.key}`]: OPT_IN.value };
   const optedInUnprotected = {
-    StringEquals: { [`aws:ResourceTag/${OPT_IN.key}`]: OPT_IN.value },
+    StringEquals: optedIn,
     Null: { [`aws:ResourceTag/${PROTECT_KEY}`]: 'true' },
   };
   // ForAllValues also matches a request with no tag keys, and DeleteTags without keys deletes every tag:
   // require that keys are present, and that they are all the mark tag.
-  const onlyTheMarkTag = {
+  const onlyTheMarkTagOnOptedIn = {
+    StringEquals: optedIn,
     'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.RELEASE_AFTER] },
     Null: { 'aws:TagKeys': 'false' },
   };
+  const [instances, volumes, snapshots, addresses] = ec2Arns(scope) as [string, string, string, string];
   return [
     {
       statement: new iam.PolicyStatement({
         sid: 'ReleaseOptedInResources',
         actions: [
           'ec2:StopInstances',
-          'ec2:TerminateInstances',
+          ...(allowTerminate ? ['ec2:TerminateInstances'] : []),
           'ec2:DeleteVolume',
           'ec2:DeleteSnapshot',
           'ec2:ReleaseAddress',
-          'ec2:CreateSnapshot',
         ],
-        resources: ec2Arns(scope),
+        resources: [instances, volumes, snapshots, addresses],
+        conditions: optedInUnprotected,
+      }),
+      wildcardReason: ANY_RESOURCE_OF_THE_TYPE,
+    },
+    {
+      // CreateSnapshot is authorized on the volume it reads and on the snapshot it creates: the volume is
+      // conditioned like every release, the new snapshot must carry the job's backup tag in the request.
+      statement: new iam.PolicyStatement({
+        sid: 'SnapshotOptedInVolumes',
+        actions: ['ec2:CreateSnapshot'],
+        resources: [volumes],
         conditions: optedInUnprotected,
       }),
       wildcardReason: ANY_RESOURCE_OF_THE_TYPE,
@@ -126,19 +151,19 @@ function releasePolicies(scope: Construct): TaskPolicy[] {
         sid: 'CreateBackupSnapshots',
         actions: ['ec2:CreateSnapshot'],
         resources: [newSnapshotArn(scope)],
+        conditions: { Null: { [`aws:RequestTag/${SOURCE_VOLUME_TAG}`]: 'false' } },
       }),
       wildcardReason:
-        'The backup snapshot taken before a volume is deleted is a new resource: its id is unknown and it has no tags to condition on until it exists.',
+        'The backup snapshot taken before a volume is deleted is a new resource: its id is unknown until it exists; the request must tag it as a backup of its source volume.',
     },
     {
-      // A cancel must work after the opt-in tag is gone, so only the tag key is conditioned.
       statement: new iam.PolicyStatement({
         sid: 'MarkWithReleaseAfterTag',
         actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
         resources: ec2Arns(scope),
-        conditions: onlyTheMarkTag,
+        conditions: onlyTheMarkTagOnOptedIn,
       }),
-      wildcardReason: `${ANY_RESOURCE_OF_THE_TYPE} Tagging is limited to the ${TAGS.RELEASE_AFTER} key.`,
+      wildcardReason: `${ANY_RESOURCE_OF_THE_TYPE} Tagging is limited to the ${TAGS.RELEASE_AFTER} key on opted-in resources.`,
     },
     {
       statement: new iam.PolicyStatement({
@@ -164,9 +189,9 @@ function releasePolicies(scope: Construct): TaskPolicy[] {
         sid: 'MarkLogGroups',
         actions: ['logs:TagResource', 'logs:UntagResource'],
         resources: logGroupArns(scope),
-        conditions: onlyTheMarkTag,
+        conditions: onlyTheMarkTagOnOptedIn,
       }),
-      wildcardReason: `${ANY_RESOURCE_OF_THE_TYPE} Tagging is limited to the ${TAGS.RELEASE_AFTER} key.`,
+      wildcardReason: `${ANY_RESOURCE_OF_THE_TYPE} Tagging is limited to the ${TAGS.RELEASE_AFTER} key on opted-in log groups.`,
     },
   ];
 }
@@ -194,6 +219,7 @@ export const releaseIdleResources = defineJob({
       memorySize: 1024,
       retry: [TRANSIENT_RETRY],
       policies: discoveryPolicies(b.scope),
+      environment: { [ALLOW_TERMINATE_ENV]: String(RELEASE_ALLOWS_TERMINATE) },
     });
     const applyBatch = b.task('ApplyBatch', {
       entry: 'tasks/release/apply-batch.ts',
@@ -205,7 +231,7 @@ export const releaseIdleResources = defineJob({
       memorySize: 512,
       retry: [{ ...TRANSIENT_RETRY, maxAttempts: 2 }],
       // Apply re-reads a resource before acting (attached again? already gone?), then changes it.
-      policies: [...discoveryPolicies(b.scope), ...releasePolicies(b.scope)],
+      policies: [...discoveryPolicies(b.scope), ...releasePolicies(b.scope, RELEASE_ALLOWS_TERMINATE)],
     });
     const apply = new sfn.DistributedMap(b.scope, 'Apply', {
       comment: 'One item per stored plan batch; the plan itself stays in the ledger.',

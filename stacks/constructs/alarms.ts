@@ -1,7 +1,9 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -21,6 +23,8 @@ export interface AlarmsProps {
   readonly reconcilerDeadLetterQueue: sqs.IQueue;
   /** Where status events the reconciler failed on go (its on-failure destination). */
   readonly reconcilerFailureQueue: sqs.IQueue;
+  /** The sweep: an alarm watches its errors (a failed sweep is only replayed by the next one). */
+  readonly sweepFunction: lambda.IFunction;
   /** The namespace and service dimension of the functions' metrics, for the sweep's own metrics. */
   readonly metrics: { readonly namespace: string; readonly serviceName: string };
   /** Subscribe this address to the alarm topic. @default no subscription (subscribe to the topic yourself) */
@@ -39,9 +43,19 @@ export class Alarms extends Construct {
     super(scope, id);
     const topic = new sns.Topic(this, 'Topic', {
       displayName: `${Stack.of(this).stackName} job alarms`,
-      enforceSSL: true,
       masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
     });
+    // `enforceSSL` denies only sns:Publish without TLS; deny every action (subscribe, set attributes, ...).
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyWithoutTls',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['sns:*'],
+        resources: [topic.topicArn],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
     if (props.email) topic.addSubscription(new subscriptions.EmailSubscription(props.email));
     this.topic = topic;
 
@@ -96,6 +110,11 @@ export class Alarms extends Construct {
         usingMetrics: { finalized: sweepMetric('SweepFinalized'), recorded: sweepMetric('SweepRecorded') },
         period: Duration.minutes(15),
       }),
+    );
+    this.alarm(
+      'sweep-failed',
+      'The sweep failed (see its log group); until it runs again, runs the state machine could not record stay unrecorded and stale locks stay held.',
+      props.sweepFunction.metricErrors({ period: Duration.minutes(30), statistic: 'Sum' }),
     );
     this.alarm(
       'reconciler-event-undelivered',

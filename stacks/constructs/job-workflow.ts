@@ -131,6 +131,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
       // Under /aws/vendedlogs/ so that log delivery does not grow the account's CloudWatch Logs resource policy.
       logGroupName: `/aws/vendedlogs/states/${props.namePrefix}-${definition.id}`,
       retention: props.defaults.logRetention,
+      encryptionKey: props.defaults.logEncryptionKey,
       // The ledger is the durable run history; a retained group with a fixed name would block re-creating the stack.
       removalPolicy: RemovalPolicy.DESTROY,
     });

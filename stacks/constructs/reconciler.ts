@@ -6,7 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV, type JobMachine } from '../../shared/config';
-import { acknowledgeGrantWildcards } from '../nag';
+import { acknowledgeGrantWildcards, acknowledgeIsDeadLetterQueue } from '../nag';
 import { TaskFunction, type TaskFunctionDefaults } from './task-function';
 
 /** One job's state machine, as the reconciler and the sweep need to know it. */
@@ -60,27 +60,27 @@ export class Reconciler extends Construct {
       entry: 'tasks/lifecycle/reconcile.ts',
       timeout: Duration.seconds(30),
       environment,
+      asyncFailureHandling:
+        'Invoked asynchronously by an EventBridge rule; a failed invocation goes, after Lambda retries it, to its on-failure destination (the encrypted FailureQueue, alarmed), which keeps the event and the error, as a DLQ would not.',
     });
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the reconciler rule target; the sweep records the same runs anyway, so nothing needs a DLQ behind it.',
-    });
+    acknowledgeIsDeadLetterQueue(
+      this.deadLetterQueue,
+      'This queue is itself the dead-letter queue of the reconciler rule target; the sweep records the same runs anyway, so nothing needs a DLQ behind it.',
+    );
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.failureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is the reconciler's on-failure destination: it holds events for an operator (and the sweep records the same runs), so nothing consumes it that would need a DLQ.",
-    });
+    acknowledgeIsDeadLetterQueue(
+      this.failureQueue,
+      "This queue is the reconciler's on-failure destination: it holds events for an operator (and the sweep records the same runs), so nothing consumes it that would need a DLQ.",
+    );
     this.reconcileFunction.fn.configureAsyncInvoke({
       onFailure: new destinations.SqsDestination(this.failureQueue),
       retryAttempts: 2,
@@ -119,6 +119,8 @@ export class Reconciler extends Construct {
       // It may describe many executions, one call each.
       timeout: Duration.minutes(5),
       environment,
+      asyncFailureHandling:
+        'Invoked every 15 minutes by an EventBridge schedule; a failed sweep needs no replay (the next one covers the same runs from the ledger and Step Functions), and its errors raise an alarm.',
     });
     for (const machine of props.machines) {
       acknowledgeGrantWildcards(
@@ -131,7 +133,7 @@ export class Reconciler extends Construct {
     }
     // An EventBridge rule rather than a Scheduler schedule: it invokes through the function's resource policy,
     // so no role (and no IAM wildcard for qualified versions) is needed.
-    new events.Rule(this, 'SweepSchedule', {
+    const sweepSchedule = new events.Rule(this, 'SweepSchedule', {
       description: 'Records stepjobs runs whose end no event reported',
       schedule: events.Schedule.rate(props.sweepInterval ?? Duration.minutes(15)),
       targets: [
@@ -141,6 +143,11 @@ export class Reconciler extends Construct {
           maxEventAge: Duration.minutes(10),
         }),
       ],
+    });
+    Validations.of(sweepSchedule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The sweep schedule fires every 15 minutes and an undelivered sweep needs no replay: the next one looks at the same runs. Sweep errors raise an alarm.',
     });
   }
 }

@@ -1,9 +1,10 @@
-import { Duration, TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, TimeZone } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeIsDeadLetterQueue } from '../nag';
 import { TriggerType } from '../../shared/constants';
 import type { JobSchedule } from '../../workflows/job-definition';
 
@@ -41,11 +42,10 @@ export class ScheduleTrigger extends Construct {
       // The longest SQS allows: time to notice a missed slot and start it by hand.
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the dead-letter queue of the job's Scheduler target; nothing consumes it automatically, so a DLQ behind it would never receive anything.",
-    });
+    acknowledgeIsDeadLetterQueue(
+      deadLetterQueue,
+      "This queue is itself the dead-letter queue of the job's Scheduler target; nothing consumes it automatically, so a DLQ behind it would never receive anything.",
+    );
 
     const minutes = schedule.flexibleWindowMinutes ?? 0;
     const trigger = {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -32,6 +33,8 @@ export interface TaskFunctionDefaults {
   /** Powertools log level, and Lambda's application log level so the two filter alike. */
   readonly logLevel: LogLevel;
   readonly logRetention: logs.RetentionDays;
+  /** The customer-managed key every log group is encrypted with. */
+  readonly logEncryptionKey: kms.IKey;
   /** The run ledger; every function may read and write it. */
   readonly ledgerTable: ITable;
 }
@@ -48,6 +51,12 @@ export interface TaskFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** @default the entry path */
   readonly description?: string;
+  /**
+   * How a failed asynchronous invocation is handled, for a function something invokes asynchronously (an
+   * EventBridge rule). cdk-nag's Serverless-LambdaDLQ asks each function for a dead-letter queue; this is
+   * the recorded answer. @default invoked synchronously by Step Functions, which needs no DLQ
+   */
+  readonly asyncFailureHandling?: string;
 }
 
 /**
@@ -82,7 +91,10 @@ export class TaskFunction extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${entry}`,
     });
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: defaults.logRetention });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: defaults.logRetention,
+      encryptionKey: defaults.logEncryptionKey,
+    });
     logGroup.grantWrite(role);
 
     const fn = new nodejs.NodejsFunction(this, 'Function', {
@@ -133,6 +145,12 @@ export class TaskFunction extends Construct {
       role,
       'The ledger is queried through its GSIs (gsi1 by job/resource, gsi2 by day); the wildcard covers the indexes of this one table only.',
     );
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        props.asyncFailureHandling ??
+        'Invoked synchronously by Step Functions (a Task state): a failure returns to the state machine, which retries and catches it into the run lifecycle. A dead-letter queue applies only to asynchronous invocations.',
+    });
     Validations.of(role).acknowledge({
       id: STAR_RESOURCE_FINDING,
       reason:

@@ -52,3 +52,13 @@ export class DuplicateResource extends StepJobsError {
     this.name = 'DuplicateResource';
   }
 }
+
+/** The run's policy asks for an action this deployment does not allow (its IAM grants no permission for it). */
+export class ActionNotAllowed extends StepJobsError {
+  constructor(field: string, value: string, switchName: string) {
+    super(
+      `${field} "${value}" is not allowed by this deployment: set ${switchName} in workflows/release-idle-resources.ts and deploy again (IAM grants it only then)`,
+    );
+    this.name = 'ActionNotAllowed';
+  }
+}

@@ -31,6 +31,12 @@ export const TAGS = {
   EXPIRES_AT: 'stepjobs:expires-at',
 } as const;
 
+/**
+ * Plan's environment variable saying whether this deployment lets a policy terminate instances
+ * (workflows/release-idle-resources.ts, RELEASE_ALLOWS_TERMINATE): `true` or `false`.
+ */
+export const ALLOW_TERMINATE_ENV = 'RELEASE_ALLOWS_TERMINATE';
+
 /** One discovered resource, normalized across types. Small: the plan stores up to 10,000 of these. */
 export interface Resource {
   type: ResourceTypeId;

@@ -8,8 +8,10 @@ import { jobStep, type StepContext } from '../../shared/handler';
 import type { ActionRecord } from '../../shared/ledger/items';
 import { logger } from '../../shared/powertools';
 import { accountClients, isSimulated } from './account';
+import { ActionNotAllowed } from './errors';
 import { ReleaseInput } from './input';
 import {
+  ALLOW_TERMINATE_ENV,
   RESOURCE_TYPES,
   TAGS,
   type Clients,
@@ -79,6 +81,15 @@ export async function plan(
   clients = accountClients(ctx.env),
 ): Promise<PlanOutput> {
   const { input } = data;
+  const instances = input.policy.types['ec2-instance'];
+  if (instances.enabled && instances.action === 'terminate' && ctx.env[ALLOW_TERMINATE_ENV] !== 'true') {
+    // Before anything is discovered or recorded: ApplyBatch's role could not terminate anyway.
+    throw new ActionNotAllowed(
+      'policy.types.ec2-instance.action',
+      'terminate',
+      'RELEASE_ALLOWS_TERMINATE = true',
+    );
+  }
   const now = ctx.now();
   const inventory = await discoverAll(clients, input);
   const result = evaluate(inventory, input.policy, now);

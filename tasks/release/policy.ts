@@ -4,15 +4,20 @@
  * inventory is left untouched. All I/O (discovery, tagging, releasing) happens elsewhere.
  *
  * Per resource of an enabled type, first match wins:
- * 1. protected (carries `policy.protectTagKey`, any value): never touched; a release mark is removed (`cancel`).
- * 2. not opted in (`optIn.tagKey` is not `optIn.tagValue`): likewise.
- * 3. not idle under its type's rules: likewise.
+ * 1. protected (carries `policy.protectTagKey`, any value): never touched; a release mark is removed (`cancel`)
+ *    when the resource is opted in (IAM lets the job tag opted-in resources only).
+ * 2. not opted in (`optIn.tagKey` is not `optIn.tagValue`): never touched, a mark included (see below).
+ * 3. not idle under its type's rules: never released; a release mark is removed (`cancel`).
  * 4. otherwise a candidate: unmarked → `mark` with release-after = now + graceDays (or `release` at once when
  *    graceDays is 0); marked and release-after has passed → `release`; marked and not yet → in grace, no
  *    action; a mark that is not an ISO date → `mark` again, so a bad tag never releases anything.
  *
  * The release-after tag, not the current graceDays, decides when a marked resource is due: shortening the
- * grace period does not release resources that were promised a later date.
+ * grace period does not release resources that were promised a later date. But a mark overdue by more than
+ * the grace period (and at least {@link STALE_MARK_MIN_DAYS} days) is stale, and is renewed rather than acted
+ * on: it was left behind by a run long ago, or on a resource whose owner withdrew the opt-in (the job may not
+ * remove its tag then) and opted in again much later. Either way the owner gets a whole new grace period
+ * before anything is released.
  */
 import { BlastRadiusExceeded, DuplicateResource, type CapViolation } from './errors';
 import type { ReleasePolicy } from './input';
@@ -64,6 +69,14 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** A mark overdue by more than this many days (or the grace period, if longer) is stale: it is renewed. */
+export const STALE_MARK_MIN_DAYS = 7;
+
+/** Whether a mark overdue by `overdueMs` is stale under `policy` (see the module comment). */
+export function isStaleMark(overdueMs: number, policy: ReleasePolicy): boolean {
+  return overdueMs > Math.max(policy.graceDays, STALE_MARK_MIN_DAYS) * DAY_MS;
+}
+
 function judge(resource: Resource, policy: ReleasePolicy, now: Date): Verdict {
   const mark = tagValue(resource, TAGS.RELEASE_AFTER);
   const action = (
@@ -81,17 +94,21 @@ function judge(resource: Resource, policy: ReleasePolicy, now: Date): Verdict {
     estimatedMonthlySavingUsd: null,
     ...extra,
   });
-  /** A resource that is not (or no longer) a candidate: remove its mark if it has one, else leave it be. */
+  const { tagKey, tagValue: wanted } = policy.optIn;
+  const optIn = tagValue(resource, tagKey);
+  /**
+   * A resource that is not (or no longer) a candidate: remove its mark if it has one and the job may tag it
+   * (it is opted in), else leave it be. A mark left on a resource that is not opted in never acts: the job
+   * does not touch such resources, and once opted in again the mark is stale (see above).
+   */
   const notCandidate = (bucket: Exclude<Bucket, 'candidates'>, ignored: Ignored, why: string): Verdict =>
-    mark === undefined
+    mark === undefined || optIn !== wanted
       ? { bucket, ignored }
       : { bucket, action: action('cancel', 'untag', `${why}; removing the release mark (${mark})`) };
 
   if (tagValue(resource, policy.protectTagKey) !== undefined) {
     return notCandidate('protected', 'protected', `protected by tag ${policy.protectTagKey}`);
   }
-  const { tagKey, tagValue: wanted } = policy.optIn;
-  const optIn = tagValue(resource, tagKey);
   if (optIn !== wanted) {
     const why =
       optIn === undefined
@@ -129,7 +146,13 @@ function judge(resource: Resource, policy: ReleasePolicy, now: Date): Verdict {
   if (releaseAfter === null) {
     return markUntil(`${TAGS.RELEASE_AFTER} tag "${mark}" is not an ISO date, marking again: `);
   }
-  if (releaseAfter.getTime() <= now.getTime()) return release(`marked, release after ${mark} has passed`);
+  const overdueMs = now.getTime() - releaseAfter.getTime();
+  if (isStaleMark(overdueMs, policy)) {
+    return markUntil(
+      `${TAGS.RELEASE_AFTER} tag ${mark} is ${plural(Math.floor(overdueMs / DAY_MS), 'day')} overdue: a stale mark, marking again: `,
+    );
+  }
+  if (overdueMs >= 0) return release(`marked, release after ${mark} has passed`);
   return { bucket: 'candidates', ignored: 'in-grace' };
 }
 

@@ -156,7 +156,7 @@ export function inventorySeed(now: Date): SeedCase[] {
       volumeType: 'io2',
     }),
   );
-  add('cancel', 'marked, opt-in tag removed since', volume('kept-by-owner', { ...marked(3) }, 35));
+  add('not-opted-in', 'marked, opt-in tag removed since', volume('kept-by-owner', { ...marked(3) }, 35));
   add(
     'protected',
     'opted in and idle, but protected',
@@ -254,7 +254,11 @@ export function inventorySeed(now: Date): SeedCase[] {
     'marked, associated again since',
     address('reused-ip', { ...OPT_IN, ...marked(-1) }, notExpired.id),
   );
-  add('cancel', 'marked, opt-in tag removed since', address('allowlisted-partner-ip', { ...marked(2) }));
+  add(
+    'not-opted-in',
+    'marked, opt-in tag removed since',
+    address('allowlisted-partner-ip', { ...marked(2) }),
+  );
   add(
     'protected',
     'opted in, not associated, but protected',
@@ -298,7 +302,7 @@ export function inventorySeed(now: Date): SeedCase[] {
     group('/aws/lambda/image-resizer', { ...OPT_IN, ...marked(-2) }, 7),
   );
   add(
-    'cancel',
+    'not-opted-in',
     'marked, opt-in tag removed since',
     group('/aws/lambda/feature-flags', { ...marked(1) }, null),
   );

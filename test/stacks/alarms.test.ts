@@ -9,6 +9,7 @@ const CONFIG = {
   logLevel: 'INFO',
   logRetentionDays: 90,
   tableDeletionProtection: true,
+  logKmsKeyArn: null,
 };
 
 describe('without an alarm email', () => {
@@ -31,8 +32,8 @@ describe('without an alarm email', () => {
   });
 
   test('per job: an alarm on failed, timed-out or aborted executions, and one on undelivered triggers', () => {
-    // Two per job, plus the reconciler's dead-letter and failure queues and the sweep's repairs.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', jobs.length * 2 + 3);
+    // Two per job, plus the reconciler's dead-letter and failure queues, the sweep's repairs and its errors.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', jobs.length * 2 + 4);
     for (const job of jobs) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmDescription: Match.stringLikeRegexp(`A run of ${job.id} failed`),

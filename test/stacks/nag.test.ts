@@ -1,5 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../stacks/build-app';
 import { SKIP_BUNDLING } from './synth';
@@ -22,35 +22,43 @@ function acknowledgements(root: IConstruct): Array<{ path: string; id: string; r
 
 const { app } = buildApp({ context: SKIP_BUNDLING });
 
-test('the app synthesizes with the AwsSolutions checks registered (an unacknowledged finding fails synth)', () => {
+const packs = () => [new AwsSolutionsChecks(), new ServerlessChecks()];
+
+test('the app synthesizes with the AwsSolutions and Serverless checks registered (an unacknowledged finding fails synth)', () => {
   expect(() => app.synth()).not.toThrow();
 });
 
-test('no unacknowledged AwsSolutions finding, errors and warnings alike', () => {
-  const report = new AwsSolutionsChecks().validateScope(app);
-  const findings = report.violations.flatMap((v) =>
-    v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
-  );
-  expect(findings).toEqual([]);
-});
+test.each(packs().map((pack) => [pack.constructor.name, pack] as const))(
+  'no unacknowledged %s finding, errors and warnings alike',
+  (_name, pack) => {
+    const report = pack.validateScope(app);
+    const findings = report.violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`),
+    );
+    expect(findings).toEqual([]);
+  },
+);
 
 test('every acknowledgement gives a specific reason', () => {
   const acks = acknowledgements(app);
   expect(acks.length).toBeGreaterThan(0);
   for (const ack of acks) {
-    expect(ack.id).toMatch(/^AwsSolutions-[A-Z]+\d+(\[.+\])?$/);
+    expect(ack.id).toMatch(/^(AwsSolutions-[A-Z]+\d+|Serverless-[A-Za-z]+)(\[.+\])?$/);
     // A sentence that explains, not "OK" or "suppressed".
     expect(ack.reason.trim().length).toBeGreaterThanOrEqual(60);
   }
 });
 
 test('every acknowledgement matches a finding it suppresses (none is stale)', () => {
-  const pack = new AwsSolutionsChecks();
-  // Report everything, acknowledged or not, to see what each acknowledgement is for.
-  Object.assign(pack, { isAcknowledged: () => false });
-  const raw = pack
-    .validateScope(app)
-    .violations.flatMap((v) => v.violatingResources.map((r) => ({ id: v.ruleName, path: r.constructPath })));
+  const raw = packs().flatMap((pack) => {
+    // Report everything, acknowledged or not, to see what each acknowledgement is for.
+    Object.assign(pack, { isAcknowledged: () => false });
+    return pack
+      .validateScope(app)
+      .violations.flatMap((v) =>
+        v.violatingResources.map((r) => ({ id: v.ruleName, path: r.constructPath })),
+      );
+  });
   const stale = acknowledgements(app).filter(
     (ack) => !raw.some((finding) => finding.id === ack.id && `${finding.path}/`.startsWith(`${ack.path}/`)),
   );

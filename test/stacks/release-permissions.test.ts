@@ -8,6 +8,8 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as z from 'zod';
 import { TAGS } from '../../tasks/release/model';
+import { SOURCE_VOLUME_TAG } from '../../tasks/release/resources/ebs-volume';
+import { RELEASE_ALLOWS_TERMINATE } from '../../workflows/release-idle-resources';
 import { defineJob, type JobDefinition } from '../../workflows/job-definition';
 import { functionIdOf, logicalIdOf, synth } from './synth';
 
@@ -82,8 +84,12 @@ const OPTED_IN_UNPROTECTED = {
   StringEquals: { [`aws:ResourceTag/${TAGS.OPT_IN}`]: TAGS.OPT_IN_VALUE },
   Null: { [`aws:ResourceTag/${TAGS.PROTECT}`]: 'true' },
 };
-/** Tag keys must be present (a DeleteTags without keys deletes every tag) and all be the mark tag. */
-const ONLY_THE_MARK_TAG = {
+/**
+ * Only on opted-in resources, and tag keys must be present (a DeleteTags without keys deletes every tag) and
+ * all be the mark tag.
+ */
+const ONLY_THE_MARK_TAG_ON_OPTED_IN = {
+  StringEquals: { [`aws:ResourceTag/${TAGS.OPT_IN}`]: TAGS.OPT_IN_VALUE },
   'ForAllValues:StringEquals': { 'aws:TagKeys': [TAGS.RELEASE_AFTER] },
   Null: { 'aws:TagKeys': 'false' },
 };
@@ -144,7 +150,6 @@ describe('ApplyBatch (changes)', () => {
 
   test.each([
     'ec2:StopInstances',
-    'ec2:TerminateInstances',
     'ec2:DeleteVolume',
     'ec2:DeleteSnapshot',
     'ec2:ReleaseAddress',
@@ -165,15 +170,21 @@ describe('ApplyBatch (changes)', () => {
     }
   });
 
-  test('the only unconditioned CreateSnapshot is of the new backup snapshot; volumes it reads are conditioned', () => {
-    const [newSnapshot, ...others] = granting('ec2:CreateSnapshot').filter((s) => !s.Condition);
-    expect(others).toEqual([]);
-    expect(actionsOf(newSnapshot ?? { Effect: 'Allow' })).toEqual(['ec2:CreateSnapshot']);
-    expect(resourcesOf(newSnapshot ?? { Effect: 'Allow' })).toEqual([expect.stringMatching(NEW_SNAPSHOT)]);
-    const onVolumes = granting('ec2:CreateSnapshot').filter((s) =>
-      resourcesOf(s).some((r) => r.endsWith(':volume/*')),
-    );
-    expect(onVolumes.map((s) => s.Condition)).toEqual([OPTED_IN_UNPROTECTED]);
+  test('CreateSnapshot reads only opted-in, unprotected volumes, and makes only snapshots tagged as their backups', () => {
+    const statementsOf = granting('ec2:CreateSnapshot');
+    expect(statementsOf.every((s) => actionsOf(s).join() === 'ec2:CreateSnapshot')).toBe(true);
+    const onVolumes = statementsOf.filter((s) => resourcesOf(s).some((r) => r.endsWith(':volume/*')));
+    expect(onVolumes.map((s) => [resourcesOf(s).length, s.Condition])).toEqual([[1, OPTED_IN_UNPROTECTED]]);
+    const onNew = statementsOf.filter((s) => resourcesOf(s).every((r) => NEW_SNAPSHOT.test(r)));
+    expect(onNew.map((s) => s.Condition)).toEqual([
+      { Null: { [`aws:RequestTag/${SOURCE_VOLUME_TAG}`]: 'false' } },
+    ]);
+    expect(onVolumes.length + onNew.length).toBe(statementsOf.length);
+  });
+
+  test('grants no TerminateInstances while the deployment does not allow terminate', () => {
+    expect(RELEASE_ALLOWS_TERMINATE).toBe(false);
+    expect(granting('ec2:TerminateInstances')).toEqual([]);
   });
 
   test.each(['ec2:CreateTags', 'ec2:DeleteTags', 'logs:TagResource', 'logs:UntagResource'])(
@@ -181,7 +192,7 @@ describe('ApplyBatch (changes)', () => {
     (action) => {
       const onExisting = granting(action).filter((s) => !resourcesOf(s).every((r) => NEW_SNAPSHOT.test(r)));
       expect(onExisting.length).toBeGreaterThan(0);
-      for (const statement of onExisting) expect(statement.Condition).toEqual(ONLY_THE_MARK_TAG);
+      for (const statement of onExisting) expect(statement.Condition).toEqual(ONLY_THE_MARK_TAG_ON_OPTED_IN);
     },
   );
 
@@ -197,12 +208,7 @@ describe('ApplyBatch (changes)', () => {
       actionsOf(s).some((a) => /^(ec2|logs):/.test(a) && CHANGES.test(a) && !ownLogGroupActions.includes(a)),
     );
     expect(changing.length).toBeGreaterThan(0);
-    for (const statement of changing) {
-      const unconditionedCreateSnapshot =
-        actionsOf(statement).join() === 'ec2:CreateSnapshot' &&
-        resourcesOf(statement).every((r) => NEW_SNAPSHOT.test(r));
-      if (!unconditionedCreateSnapshot) expect(statement.Condition).toBeDefined();
-    }
+    for (const statement of changing) expect(statement.Condition).toBeDefined();
   });
 });
 
@@ -213,9 +219,19 @@ describe('the whole template', () => {
   const wildcardActions = (statement: Statement) =>
     [...list(statement.Action), ...list(statement.NotAction)].filter(wildcard);
 
-  test('allows no action * or <service>:*', () => {
+  /**
+   * A KMS key policy's default statement: the account itself may administer the key (kms:*), which is what
+   * lets IAM policies in the account grant use of it at all; without it the key would be unmanageable.
+   */
+  const isKeyAdministrationByTheAccount = (statement: Statement & { Principal?: { AWS?: unknown } }) =>
+    list(statement.Action).join() === 'kms:*' &&
+    /^arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:root$/.test(render(statement.Principal?.AWS ?? ''));
+
+  test('allows no action * or <service>:* (but the account’s administration of its log key)', () => {
     expect(statements.length).toBeGreaterThan(20);
-    for (const statement of statements.filter((s) => s.Effect === 'Allow')) {
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    expect(allows.filter(isKeyAdministrationByTheAccount)).toHaveLength(1);
+    for (const statement of allows.filter((s) => !isKeyAdministrationByTheAccount(s))) {
       expect({ sid: statement.Sid, wildcards: wildcardActions(statement) }).toEqual({
         sid: statement.Sid,
         wildcards: [],
@@ -225,7 +241,9 @@ describe('the whole template', () => {
   });
 
   test('has a <service>:* only in Deny statements that refuse requests without TLS (enforceSSL)', () => {
-    const withWildcards = statements.filter((s) => wildcardActions(s).length > 0);
+    const withWildcards = statements.filter(
+      (s) => wildcardActions(s).length > 0 && !isKeyAdministrationByTheAccount(s),
+    );
     expect(withWildcards.length).toBeGreaterThan(0);
     for (const statement of withWildcards) {
       expect(statement).toMatchObject({

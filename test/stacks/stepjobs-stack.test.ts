@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { STACK_OUTPUT } from '../../shared/constants';
 import { REPO_ROOT } from '../../stacks/constructs/task-function';
 import {
@@ -234,5 +234,44 @@ describe('outputs', () => {
     template.hasOutput(STACK_OUTPUT.JOBS, {
       Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('"id":"heartbeat"')])] },
     });
+  });
+});
+
+describe('log encryption', () => {
+  const logGroups = (t: Template) => Object.values(t.findResources('AWS::Logs::LogGroup'));
+
+  test('every log group is encrypted with a key the stack creates, rotated, usable by CloudWatch Logs only for its log groups', () => {
+    const { template: t } = synth({ nag: false });
+    const keys = t.findResources('AWS::KMS::Key');
+    const [keyId] = Object.keys(keys);
+    expect(Object.keys(keys)).toHaveLength(1);
+    expect(keys[keyId ?? '']?.Properties).toMatchObject({ EnableKeyRotation: true });
+    const groups = logGroups(t);
+    expect(groups.length).toBeGreaterThan(5);
+    for (const group of groups) {
+      expect(group.Properties?.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    }
+    t.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('or with a key of your own, from logKmsKeyArn', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const config = (
+      JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+        context: { stepjobs: object };
+      }
+    ).context.stepjobs;
+    const { template: t } = synth({ nag: false, context: { stepjobs: { ...config, logKmsKeyArn: keyArn } } });
+    t.resourceCountIs('AWS::KMS::Key', 0);
+    for (const group of logGroups(t)) expect(group.Properties?.KmsKeyId).toBe(keyArn);
   });
 });

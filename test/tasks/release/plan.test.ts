@@ -4,7 +4,7 @@
  * the account, and a cap breach stops it before anything is recorded.
  */
 import '../../helpers/quiet';
-import { BlastRadiusExceeded } from '../../../tasks/release/errors';
+import { ActionNotAllowed, BlastRadiusExceeded } from '../../../tasks/release/errors';
 import { RESOURCE_TYPES, type PlannedAction } from '../../../tasks/release/model';
 import { plan, type PlanData } from '../../../tasks/release/plan';
 import { expectedCounts, inventorySeed } from '../../../tasks/release/simulated-inventory';
@@ -224,5 +224,22 @@ describe('the blast-radius caps', () => {
     );
     // A dry run is capped too: its plan is the plan a real run would carry out.
     expect(await world.actions(runId)).toEqual([]);
+  });
+});
+
+describe('what this deployment allows', () => {
+  it('refuses a policy that terminates instances, naming the field and the switch, before anything is recorded', async () => {
+    const world = await releaseWorld(db);
+    const before = await world.inventory();
+    const { runId, error } = await failedPlan(world, {
+      dryRun: false,
+      policy: { types: { 'ec2-instance': { action: 'terminate' } } },
+    });
+    expect(error).toBeInstanceOf(ActionNotAllowed);
+    expect((error as Error).message).toBe(
+      'policy.types.ec2-instance.action "terminate" is not allowed by this deployment: set RELEASE_ALLOWS_TERMINATE = true in workflows/release-idle-resources.ts and deploy again (IAM grants it only then)',
+    );
+    expect(await world.actions(runId)).toEqual([]);
+    expect(await world.inventory()).toEqual(before);
   });
 });

@@ -15,7 +15,7 @@ import {
   type TypeCounts,
 } from '../../../tasks/release/model';
 import type { ReleasePolicy } from '../../../tasks/release/input';
-import { checkCaps, evaluate, zeroCounts } from '../../../tasks/release/policy';
+import { checkCaps, evaluate, STALE_MARK_MIN_DAYS, zeroCounts } from '../../../tasks/release/policy';
 import { rules } from '../../../tasks/release/rules';
 import { countsWith, DAY_MS, policyArb, scenarioArb, type Scenario } from '../../helpers/release-arbitraries';
 
@@ -65,6 +65,9 @@ function classify(resource: Resource, policy: ReleasePolicy, now: Date) {
   const marked = markText !== undefined;
   const markMs = markText === undefined ? NaN : Date.parse(markText);
   const candidate = enabled && !isProtected && optedIn && idle;
+  const overdueDays = (now.getTime() - markMs) / DAY_MS;
+  // Overdue longer than the grace period, and at least a week: left behind, so renewed rather than acted on.
+  const markStale = marked && overdueDays > Math.max(policy.graceDays, STALE_MARK_MIN_DAYS);
   return {
     enabled,
     isProtected,
@@ -73,7 +76,8 @@ function classify(resource: Resource, policy: ReleasePolicy, now: Date) {
     marked,
     candidate,
     markGarbage: marked && Number.isNaN(markMs),
-    markDue: marked && markMs <= now.getTime(),
+    markStale,
+    markDue: marked && markMs <= now.getTime() && !markStale,
     markFuture: marked && markMs > now.getTime(),
   };
 }
@@ -97,14 +101,16 @@ function check(property: (s: Scenario) => void): void {
 }
 
 describe('evaluate (properties)', () => {
-  it('(a) never marks or releases a protected or non-opted-in resource; it only unmarks them', () => {
+  it('(a) never marks or releases a protected or non-opted-in resource; it only unmarks the opted-in ones', () => {
     check(({ now, policy, inventory }) => {
       const byResource = actionsByResource(evaluate(inventory, policy, now));
       for (const resource of inventory) {
         const c = classify(resource, policy, now);
         if (!c.enabled || (!c.isProtected && c.optedIn)) continue;
         const action = byResource.get(key(resource.type, resource.id));
-        expect(action?.kind).toBe(c.marked ? 'cancel' : undefined);
+        // IAM lets the job tag opted-in resources only: a mark on one that is not opted in stays (and is stale
+        // by the time it could matter).
+        expect(action?.kind).toBe(c.marked && c.optedIn ? 'cancel' : undefined);
       }
     });
   });
@@ -133,7 +139,7 @@ describe('evaluate (properties)', () => {
       const marks = evaluate(inventory, policy, now).actions.filter((a) => a.kind === 'mark');
       const expected = inventory.filter((r) => {
         const c = classify(r, policy, now);
-        return c.candidate && ((!c.marked && policy.graceDays > 0) || c.markGarbage);
+        return c.candidate && ((!c.marked && policy.graceDays > 0) || c.markGarbage || c.markStale);
       });
       expect(marks.map((a) => key(a.type, a.resourceId)).sort()).toEqual(
         expected.map((r) => key(r.type, r.id)).sort(),
@@ -149,12 +155,12 @@ describe('evaluate (properties)', () => {
     });
   });
 
-  it('(c) cancels exactly the marked resources that are no longer candidates, by removing the tag', () => {
+  it('(c) cancels exactly the marked, opted-in resources that are no longer candidates, by removing the tag', () => {
     check(({ now, policy, inventory }) => {
       const cancels = evaluate(inventory, policy, now).actions.filter((a) => a.kind === 'cancel');
       const expected = inventory.filter((r) => {
         const c = classify(r, policy, now);
-        return c.enabled && c.marked && !c.candidate;
+        return c.enabled && c.marked && c.optedIn && !c.candidate;
       });
       expect(cancels.map((a) => key(a.type, a.resourceId)).sort()).toEqual(
         expected.map((r) => key(r.type, r.id)).sort(),

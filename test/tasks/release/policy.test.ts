@@ -10,6 +10,7 @@ import {
 import { checkCaps, evaluate, percentAllowance, zeroCounts } from '../../../tasks/release/policy';
 import {
   countsWith,
+  DAY_MS,
   EXAMPLE_NOW_ISO,
   examplePolicy,
   exampleResource,
@@ -65,23 +66,30 @@ describe('evaluate: protect and opt-in', () => {
     expect(only(evaluate([volume({ ...OPTED_IN, [TAGS.PROTECT]: 'x' })], policy, now())).kind).toBe('mark');
   });
 
-  it('ignores a resource that is not opted in, and unmarks one that no longer is', () => {
+  it('ignores a resource that is not opted in, and leaves a mark on one that no longer is (IAM forbids tagging it)', () => {
     const policy = examplePolicy();
     const absent = evaluate([volume({})], policy, now());
     expect(absent.actions).toEqual([]);
     expect(absent.counts['ebs-volume']).toMatchObject({ discovered: 1, notOptedIn: 1 });
 
     const wrongValue = volume({ [TAGS.OPT_IN]: 'false', [TAGS.RELEASE_AFTER]: '2026-02-01T00:00:00.000Z' });
-    expect(only(evaluate([wrongValue], policy, now()))).toMatchObject({
-      kind: 'cancel',
-      operation: 'untag',
-      reason:
-        'not opted in (stepjobs:release is "false", policy wants "true"); removing the release mark (2026-02-01T00:00:00.000Z)',
-    });
     const noKey = volume({ [TAGS.RELEASE_AFTER]: '2026-02-01T00:00:00.000Z' });
-    expect(only(evaluate([noKey], policy, now())).reason).toMatch(
-      /^not opted in \(no stepjobs:release tag\)/,
-    );
+    for (const resource of [wrongValue, noKey]) {
+      const result = evaluate([resource], policy, now());
+      expect(result.actions).toEqual([]);
+      expect(result.counts['ebs-volume']).toMatchObject({ notOptedIn: 1, cancel: 0 });
+    }
+  });
+
+  it('renews a stale mark (overdue by more than the grace period and a week) instead of releasing', () => {
+    const policy = examplePolicy({ graceDays: 7 });
+    const overdue = (days: number) =>
+      volume({ ...OPTED_IN, [TAGS.RELEASE_AFTER]: new Date(now().getTime() - days * DAY_MS).toISOString() });
+    expect(only(evaluate([overdue(6)], policy, now())).kind).toBe('release');
+    const stale = only(evaluate([overdue(30)], policy, now()));
+    expect(stale).toMatchObject({ kind: 'mark', operation: 'tag' });
+    expect(stale.reason).toMatch(/is 30 days overdue: a stale mark, marking again/);
+    expect(Date.parse(stale.releaseAfter ?? '')).toBe(now().getTime() + 7 * DAY_MS);
   });
 
   it('matches the opt-in value exactly, under the policy key', () => {
@@ -180,7 +188,7 @@ describe('evaluate: idle, grace and release', () => {
   });
 
   it('releases with the operation and saving of each type', () => {
-    const due = { ...OPTED_IN, [TAGS.RELEASE_AFTER]: '2026-02-01T00:00:00Z' };
+    const due = { ...OPTED_IN, [TAGS.RELEASE_AFTER]: '2026-02-10T00:00:00Z' };
     const inventory = [
       exampleResource('ec2-instance', { tags: { ...due, [TAGS.EXPIRES_AT]: '2026-01-31' } }),
       exampleResource('ebs-volume', { tags: due }),
@@ -339,7 +347,7 @@ describe('checkCaps', () => {
   });
 
   it('stops a real plan that would release too much', () => {
-    const due = { ...OPTED_IN, [TAGS.RELEASE_AFTER]: '2026-02-01T00:00:00Z' };
+    const due = { ...OPTED_IN, [TAGS.RELEASE_AFTER]: '2026-02-10T00:00:00Z' };
     const inventory = [1, 2, 3].map((n) => volume(due, n));
     const policy = examplePolicy({ caps: { maxReleasesPerType: 2, maxPercentPerType: 100 } });
     expect(() => checkCaps(evaluate(inventory, policy, now()), policy)).toThrow(
