@@ -356,3 +356,13 @@ describe('historyToProgress', () => {
     ).toEqual([]);
   });
 });
+
+describe('principal', () => {
+  it('is the caller’s IAM ARN, asked of STS once', async () => {
+    const { clients, sts } = mocked();
+    const target = await AwsTarget.open({ stackName: STACK, clients });
+    expect(await target.principal()).toBe(CALLER);
+    expect(await target.principal()).toBe(CALLER);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+  });
+});

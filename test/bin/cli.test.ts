@@ -4,11 +4,13 @@
  * Each `main` call synthesizes the app and starts dynalite (a few hundred ms once the modules are loaded).
  */
 import '../helpers/quiet';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli';
 import { ExitCode } from '../../bin/cli/errors';
+import { reportError } from '../../bin/stepjobs';
+import { LedgerUnavailable } from '../../shared/errors';
 
 /** Run the CLI with `args` on the process environment (this file points STEPJOBS_DATA_DIR at a temp dir). */
 function cli(...args: string[]): Promise<CliResult> {
@@ -108,6 +110,34 @@ describe('stepjobs (local)', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('records the exact digits of a number a double cannot hold, in a FAILED run (exit 1)', async () => {
+    const result = await cli('run', 'heartbeat', '--input', '{"n":12345678901234567890}', '--json');
+    expect(result).toMatchObject({ code: ExitCode.RUN_FAILED, stderr: '' });
+    const detail = JSON.parse(result.stdout) as { run: { status: string; rawInput: { text: string } } };
+    expect(detail.run.status).toBe('FAILED');
+    expect(detail.run.rawInput.text).toMatch(/^\{"n":12345678901234567890,"trigger":\{"type":"cli"/);
+  });
+
+  it('refuses an input over 256 KiB as StartExecution would, in one line', async () => {
+    const file = path.join(dataDir, 'big.json');
+    writeFileSync(file, JSON.stringify({ message: 'x', pad: 'y'.repeat(300 * 1024) }));
+    expectUsageError(
+      await cli('run', 'heartbeat', '--input-file', file),
+      /^stepjobs: --input-file .*big\.json is 300\.0 KiB; Step Functions accepts an execution input of at most 256 KiB\n$/,
+    );
+  });
+
+  it('refuses an input nested 5,000 deep in one line, and records one nested 1,000 deep as InvalidInput', async () => {
+    const nest = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    expectUsageError(
+      await cli('run', 'heartbeat', '--input', nest(5_000)),
+      /nests objects or arrays deeper than 1000 levels .*Step Functions refuses/,
+    );
+    const recorded = await cli('run', 'heartbeat', '--input', nest(990));
+    expect(recorded).toMatchObject({ code: ExitCode.RUN_FAILED, stderr: '' });
+    expect(recorded.stdout).toMatch(/InvalidInput: .*nests objects or arrays deeper than 64 levels/);
+  });
+
   it('names the known jobs when the job is unknown', async () => {
     expectUsageError(await cli('run', 'nojob'), /Unknown job "nojob"\. Known jobs: heartbeat/);
   });
@@ -196,6 +226,31 @@ describe('stepjobs usage errors', () => {
       for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
       Object.assign(process.env, Object.fromEntries(saved));
     }
+  });
+
+  it('reports an unavailable ledger in one line with exit 75, and any unexpected error in one line with exit 70', () => {
+    const written: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => {
+      written.push(chunk);
+      return true;
+    }) as typeof process.stderr.write);
+    try {
+      const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      expect(reportError(new LedgerUnavailable(throttled), false)).toBe(ExitCode.UNAVAILABLE);
+      expect(reportError(new TypeError('x is not a function\n    at somewhere (file.ts:1:1)'), false)).toBe(
+        ExitCode.INTERNAL,
+      );
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(written.join('')).toBe(
+      [
+        'stepjobs: The ledger (DynamoDB) is unavailable: ThrottlingException: Rate exceeded; nothing was lost, try again',
+        'stepjobs: unexpected TypeError: x is not a function',
+        '(set STEPJOBS_DEBUG=1 for the stack trace)',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('documents STEPJOBS_DATA_DIR in the help', async () => {

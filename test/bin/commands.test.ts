@@ -1,10 +1,19 @@
 import '../helpers/quiet';
-import { exitCodeFor, historyCommand, jobsCommand, runCommand, type Output } from '../../bin/cli/commands';
+import {
+  exitCodeFor,
+  historyCommand,
+  jobsCommand,
+  pauseCommand,
+  runCommand,
+  unlockCommand,
+  type Output,
+} from '../../bin/cli/commands';
 import { CliError, ExitCode } from '../../bin/cli/errors';
 import type { StartedRun, Target } from '../../bin/cli/target';
 import { RunStatus } from '../../shared/constants';
 import type { Ledger } from '../../shared/ledger/ledger';
 import { jobs } from '../../workflows';
+import { heartbeat } from '../../workflows/heartbeat';
 import { runningRecord } from '../helpers/builders';
 import { useEmbeddedLedger } from '../helpers/ledger';
 
@@ -155,5 +164,66 @@ describe('jobsCommand', () => {
     expect(text).toContain('2026-11-30 10:30 UTC');
     expect(text).toContain('yes (by jane)');
     expect(text).toContain('never');
+  });
+});
+
+describe('pause and unlock on AWS', () => {
+  it('record the caller’s IAM ARN as who paused the job', async () => {
+    const ledger = await db.fresh();
+    await pauseCommand(fakeTarget(ledger), [heartbeat], lines(), {
+      jobId: 'heartbeat',
+      paused: true,
+      reason: 'migration',
+    });
+    expect(await ledger.jobs.getState('heartbeat')).toMatchObject({
+      paused: true,
+      pausedBy: 'arn:aws:iam::123456789012:user/jane',
+      pauseReason: 'migration',
+    });
+  });
+
+  it('unlock releases the lock, keeps who and why, and says when the holder still runs', async () => {
+    const ledger = await db.fresh();
+    await ledger.runs.create(runningRecord({ runId: 'holder' }));
+    await ledger.jobs.acquireLock(
+      'heartbeat',
+      'holder',
+      '2026-11-30T10:00:00.000Z',
+      '2026-11-30T12:00:00.000Z',
+    );
+    const out = lines();
+    const now = new Date('2026-11-30T10:30:00.000Z');
+
+    const code = await unlockCommand(fakeTarget(ledger), [heartbeat], out, {
+      jobId: 'heartbeat',
+      reason: 'container gone',
+      now,
+    });
+
+    expect(code).toBe(ExitCode.OK);
+    expect(out.text()).toContain('released the lock of run holder (RUNNING)');
+    expect(out.text()).toContain('unlock by arn:aws:iam::123456789012:user/jane');
+    expect(out.text()).toContain('still RUNNING');
+    expect((await ledger.jobs.getState('heartbeat')).lockRunId).toBeUndefined();
+    expect(await ledger.jobs.operations('heartbeat')).toEqual([
+      {
+        jobId: 'heartbeat',
+        op: 'unlock',
+        by: 'arn:aws:iam::123456789012:user/jane',
+        reason: 'container gone',
+        at: now.toISOString(),
+        holderRunId: 'holder',
+        holderStatus: 'RUNNING',
+        expiresAt: expect.any(Number),
+      },
+    ]);
+    const again = lines();
+    expect(
+      await unlockCommand(fakeTarget(ledger), [heartbeat], again, { jobId: 'heartbeat', reason: 'x' }),
+    ).toBe(ExitCode.OK);
+    expect(again.text()).toBe('heartbeat is not locked; nothing to release.');
+    await expect(
+      unlockCommand(fakeTarget(ledger), [heartbeat], lines(), { jobId: 'heartbeat', reason: '  ' }),
+    ).rejects.toThrow('--reason must say why');
   });
 });
