@@ -106,6 +106,28 @@ describe('DynamoDB faults the retries absorb', () => {
   });
 });
 
+describe('a 15 s DynamoDB outage that starts mid-step', () => {
+  it('is ridden out: the step’s end, FinishRun and the job state are written once it is over', async () => {
+    // Every ledger request fails for 15 s from the step's end record on: the in-process retry of the step's
+    // end (about 16 s) and FinishRun's retries (63 s) both outlast it.
+    proxy.inject(
+      onLedger({ match: ledgerWrites.stepEnd('Heartbeat'), fault: { kind: 'server-error' }, forMs: 15_000 }),
+    );
+    const started = Date.now();
+    const result = await runtime.run(heartbeat.id, {}, { retryIntervalOverrides: { FinishRun: 1_000 } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15_000);
+    proxy.clear();
+
+    expect(result.status).toBe('SUCCEEDED');
+    const { run: record, steps } = await runtime.ledger.runs.detail(result.runId);
+    expect(record).toMatchObject({ status: RunStatus.SUCCEEDED });
+    expect(record.finalizedBy).toBeUndefined();
+    expect(steps).toEqual([expect.objectContaining({ status: StepStatus.SUCCEEDED, attempts: 1 })]);
+    expect(proxy.faulted()).toBeGreaterThan(5);
+    await expectInvariantsHold();
+  }, 60_000);
+});
+
 describe('DynamoDB outages longer than every retry', () => {
   it('FinishRun cannot write: the execution still succeeds, and the recovery records the run SUCCEEDED with its output', async () => {
     proxy.inject(always(ledgerWrites.runFinalize));

@@ -32,6 +32,11 @@ export interface Rule {
   fault: Fault;
   /** How many requests it hits before it stops. @default no limit */
   times?: number;
+  /**
+   * An outage: once the rule first hits, it hits every request (matching or not) for this long, then stops.
+   * @default none
+   */
+  forMs?: number;
 }
 
 export interface Hold {
@@ -42,7 +47,7 @@ export interface Hold {
 }
 
 export class DynamoFaultProxy {
-  private readonly rules: Array<Rule & { hits: number }> = [];
+  private readonly rules: Array<Rule & { hits: number; since?: number }> = [];
   private readonly onRelease: Array<() => void> = [];
   /** Every request the proxy saw, with the fault it got (if any), for assertions. */
   readonly log: Array<{ op: string; fault?: Fault['kind'] }> = [];
@@ -129,10 +134,15 @@ export class DynamoFaultProxy {
       // not JSON: no rule can match on its body
     }
     const request: DynamoRequest = { op, body, text };
-    const rule = this.rules.find(
-      (r) => (r.times === undefined || r.hits < r.times) && (!r.match || r.match(request)),
-    ) as (Rule & { hits: number; onHeld?: (r: DynamoRequest) => void }) | undefined;
-    if (rule) rule.hits += 1;
+    const now = Date.now();
+    const rule = this.rules.find((r) => {
+      if (r.forMs !== undefined && r.since !== undefined) return now - r.since < r.forMs;
+      return (r.times === undefined || r.hits < r.times) && (!r.match || r.match(request));
+    }) as (Rule & { hits: number; since?: number; onHeld?: (r: DynamoRequest) => void }) | undefined;
+    if (rule) {
+      rule.hits += 1;
+      rule.since ??= now;
+    }
     this.log.push({ op, ...(rule ? { fault: rule.fault.kind } : {}) });
     const fault = rule?.fault;
     const reply = (status: number, type: string, message: string) => {
