@@ -1,6 +1,6 @@
 /** `stepjobs actions <runId>` and `stepjobs resource <id>`: what jobs did (or planned) to which resources. */
 import type { ActionRecord } from '../../shared/ledger/items';
-import type { Output } from './commands';
+import type { Output } from './output';
 import { CliError, ExitCode } from './errors';
 import { shortTime, table, truncate } from './format';
 import type { Target } from './target';

@@ -11,11 +11,10 @@ import { CliError, ExitCode } from './errors';
 import { jobReports } from './job-reports';
 import { lastRunText, runDetailText, runsTable, shortTime, statusText, table, zoned } from './format';
 import { progressLine, shortCause } from './progress';
+import type { Output } from './output';
 import type { Target } from './target';
 
-export interface Output {
-  out(text: string): void;
-}
+export type { Output } from './output';
 
 function jobDefinition(jobs: readonly JobDefinition[], jobId: string): JobDefinition {
   const job = jobs.find((j) => j.id === jobId);

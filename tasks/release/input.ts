@@ -4,7 +4,7 @@
  * safe default; scheduled runs get theirs from the schedule input in workflows/release-idle-resources.ts.
  */
 import * as z from 'zod';
-import { TAGS } from './model';
+import { TAGS } from './tags';
 
 /** Retention values CloudWatch Logs accepts for PutRetentionPolicy. */
 export const LOG_RETENTION_DAYS = [
