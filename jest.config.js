@@ -11,6 +11,9 @@ module.exports = {
     '/node_modules/commander/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!commander/)'],
+  // shared/zod.ts imports zod's English messages by file (so a bundle carries no other locale); that file is
+  // ES module only under that name, and Jest's CommonJS runtime needs zod's CommonJS build of it.
+  moduleNameMapper: { '^zod/v4/locales/en\\.js$': '<rootDir>/node_modules/zod/v4/locales/en.cjs' },
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { LocalRuntime, type EngineEvent } from '../local/runtime';
 import { prepareSimulatedAccount } from '../local/simulated-account';
 import { synthesizeTemplate } from '../local/synth';
-import { scaleInventory } from '../tasks/release/simulated-inventory';
+import { scaleInventory } from '../local/simulated-account';
 
 const { values } = parseArgs({
   options: { resources: { type: 'string', default: '10000' }, apply: { type: 'boolean', default: false } },

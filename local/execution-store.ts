@@ -25,7 +25,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
+import { answerInProcess, type InProcessHandler } from './in-process-client';
 import { currentProcess, isAlive, type ProcessIdentity } from './process-identity';
 
 export const LOCAL_EXECUTIONS_TABLE = 'StepJobsLocalExecutions';
@@ -205,7 +205,7 @@ export class LocalExecutionStore {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 1,
     });
-    const handlers: Record<string, (input: Record<string, unknown>) => Promise<object>> = {
+    const handlers: Record<string, InProcessHandler> = {
       DescribeExecution: async (input) => {
         const executionArn = String(input.executionArn);
         const described = await this.describe(executionArn);
@@ -223,18 +223,11 @@ export class LocalExecutionStore {
           nextToken: input.nextToken as string | undefined,
         }),
     };
-    client.middlewareStack.add(
-      (_next, context) => async (args) => {
-        const command = String(context.commandName ?? '').replace(/Command$/, '');
-        const handler = handlers[command];
-        if (!handler) throw new Error(`Local mode does not answer Step Functions ${command}`);
-        const output = await handler(args.input as Record<string, unknown>);
-        return {
-          output: { $metadata: { httpStatusCode: 200, requestId: randomUUID() }, ...output },
-          response: {},
-        };
-      },
-      { step: 'initialize', name: 'stepjobsLocalExecutions', priority: 'high' },
+    answerInProcess(
+      client,
+      'stepjobsLocalExecutions',
+      handlers,
+      (command) => new Error(`Local mode does not answer Step Functions ${command}`),
     );
     return client;
   }

@@ -1,12 +1,12 @@
 /**
- * AWS client factory. Clients are created once per configuration and wrapped by the tracer so every SDK call
+ * AWS client factory. Clients are created once per configuration and instrumented for X-Ray so every SDK call
  * shows up in X-Ray. Endpoints and credentials come from the standard SDK chain (`AWS_ENDPOINT_URL_DYNAMODB`
  * points DynamoDB at the embedded one in local mode).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Ledger } from './ledger/ledger';
-import { tracer } from './powertools';
+import { tracing } from './powertools';
 
 const ledgers = new Map<string, Ledger>();
 
@@ -19,7 +19,10 @@ export function ledgerFor(tableName: string): Ledger {
   const key = `${tableName}@${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
   let ledger = ledgers.get(key);
   if (!ledger) {
-    ledger = Ledger.fromClient(tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 5 })), tableName);
+    ledger = Ledger.fromClient(
+      tracing.instrument(new DynamoDBClient({ maxAttempts: 5 }), 'DynamoDB'),
+      tableName,
+    );
     ledgers.set(key, ledger);
   }
   return ledger;
@@ -32,6 +35,6 @@ let sfn: SFNClient | undefined;
  * input an event left out, so a cold start that never calls it never loads it.
  */
 export function stepFunctions(): SFNClient {
-  sfn ??= tracer.captureAWSv3Client(new SFNClient({ maxAttempts: 5 }));
+  sfn ??= tracing.instrument(new SFNClient({ maxAttempts: 5 }), 'SFN');
   return sfn;
 }

@@ -3,7 +3,7 @@
  * environment on AWS; the function's environment from the synthesized template in local mode), validated
  * once, and passed down. Nothing reads `process.env` deep inside the code.
  */
-import * as z from 'zod';
+import * as z from './zod';
 import { ConfigError } from './errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -19,14 +19,14 @@ export const ENV = {
 } as const;
 
 export const BaseConfig = z.object({
-  [ENV.TABLE_NAME]: z.string().min(1),
+  [ENV.TABLE_NAME]: z.string().check(z.minLength(1)),
 });
 
 /**
  * Parse the variables a task needs from `env`. A missing or malformed variable is a {@link ConfigError}
  * that names it.
  */
-export function readConfig<S extends z.ZodObject>(schema: S, env: Env): z.infer<S> {
+export function readConfig<S extends z.ZodMiniObject>(schema: S, env: Env): z.infer<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
@@ -40,12 +40,12 @@ export function readConfig<S extends z.ZodObject>(schema: S, env: Env): z.infer<
 export const JobMachine = z.object({
   jobId: z.string(),
   stateMachineArn: z.string(),
-  timeoutSeconds: z.number().int().positive(),
+  timeoutSeconds: z.int().check(z.positive()),
   /**
    * The job's run retention, for the run records the reconciler creates for executions StartRun never
    * recorded. @default DEFAULT_RETENTION_DAYS
    */
-  retentionDays: z.number().positive().optional(),
+  retentionDays: z.optional(z.number().check(z.positive())),
 });
 export type JobMachine = z.infer<typeof JobMachine>;
 

@@ -5,18 +5,18 @@
  * State data of every execution after StartRun:
  *   { decision, run: RunRef, input: <validated job input>, results: { <StepId>: <step output> }, error? }
  */
-import * as z from 'zod';
+import * as z from './zod';
 import { Decision, OverlapPolicy, TriggerType } from './constants';
 
 export const Trigger = z.strictObject({
   type: z.enum([TriggerType.SCHEDULE, TriggerType.MANUAL, TriggerType.CLI]),
   /** ISO time of the scheduled slot (schedule triggers only). */
-  scheduledTime: z.string().optional(),
-  scheduleArn: z.string().optional(),
+  scheduledTime: z.optional(z.string()),
+  scheduleArn: z.optional(z.string()),
   /** The Scheduler's delivery attempt number, from 1 (the Scheduler substitutes it as a string). */
-  attempt: z.coerce.number().int().positive().optional(),
+  attempt: z.optional(z.coerce.number().check(z.int(), z.positive())),
   /** Who started a manual run, when known (the CLI sends the caller's identity ARN). */
-  principal: z.string().optional(),
+  principal: z.optional(z.string()),
 });
 export type Trigger = z.infer<typeof Trigger>;
 
@@ -28,7 +28,7 @@ export const RunRef = z.object({
   startedAt: z.string(),
   trigger: Trigger,
   /** Epoch seconds at which the run's ledger items expire. */
-  expiresAt: z.number().int(),
+  expiresAt: z.int(),
 });
 export type RunRef = z.infer<typeof RunRef>;
 
@@ -37,12 +37,12 @@ export const JobSettings = z.object({
   id: z.string(),
   overlap: z.enum([OverlapPolicy.SKIP, OverlapPolicy.ALLOW, OverlapPolicy.QUEUE]),
   /** The lock lease; always longer than the state machine timeout, so an expired lease is a finished run. */
-  leaseSeconds: z.number().int().positive(),
-  retentionDays: z.number().positive(),
+  leaseSeconds: z.int().check(z.positive()),
+  retentionDays: z.number().check(z.positive()),
   /** Manual runs of a destructive job default to `dryRun: true`. */
   destructive: z.boolean(),
   /** `queue` policy only: how long StartRun keeps retrying for the lock before recording SKIPPED. */
-  queueMaxWaitSeconds: z.number().int().nonnegative(),
+  queueMaxWaitSeconds: z.int().check(z.nonnegative()),
 });
 export type JobSettings = z.infer<typeof JobSettings>;
 
@@ -70,7 +70,7 @@ export type StartRunEvent = z.infer<typeof StartRunEvent>;
 /** Step Functions' error object as a Catch puts it at its ResultPath. */
 export const StatesError = z.object({
   Error: z.string(),
-  Cause: z.string().optional(),
+  Cause: z.optional(z.string()),
 });
 export type StatesError = z.infer<typeof StatesError>;
 
@@ -80,9 +80,9 @@ export const StartRunResult = z.object({
   input: z.record(z.string(), z.unknown()),
   results: z.record(z.string(), z.unknown()),
   /** Set when the decision is REJECT; the Rejected Fail state reads it. */
-  error: StatesError.optional(),
+  error: z.optional(StatesError),
   /** A short human reason for SKIP decisions. */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
 });
 export type StartRunResult = z.infer<typeof StartRunResult>;
 
@@ -106,7 +106,7 @@ export type FailRunEvent = z.infer<typeof FailRunEvent>;
 export const StepRef = z.object({
   name: z.string(),
   /** Index of the Map item, for steps that run inside a Map. */
-  itemIndex: z.number().int().nonnegative().optional(),
+  itemIndex: z.optional(z.int().check(z.nonnegative())),
 });
 export type StepRef = z.infer<typeof StepRef>;
 
@@ -125,12 +125,12 @@ export const ExecutionStatusChange = z.object({
   name: z.string(),
   /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE; any other value is ignored. */
   status: z.string(),
-  startDate: z.number().nullish(),
-  stopDate: z.number().nullish(),
-  input: z.string().nullish(),
+  startDate: z.nullish(z.number()),
+  stopDate: z.nullish(z.number()),
+  input: z.nullish(z.string()),
   /** `included: false` when the input was too large for the event (then `input` is null). */
-  inputDetails: z.looseObject({ included: z.boolean().optional() }).nullish(),
-  error: z.string().nullish(),
-  cause: z.string().nullish(),
+  inputDetails: z.nullish(z.looseObject({ included: z.optional(z.boolean()) })),
+  error: z.nullish(z.string()),
+  cause: z.nullish(z.string()),
 });
 export type ExecutionStatusChange = z.infer<typeof ExecutionStatusChange>;

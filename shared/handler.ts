@@ -12,14 +12,14 @@
  * environment from the synthesized template instead of the process-wide `process.env`.
  */
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from './zod';
 import { ledgerFor } from './aws-clients';
 import { BaseConfig, ENV, readConfig, type Env } from './config';
 import { StepStatus } from './constants';
 import { RunRef, StepEnvelope, StepRef } from './contracts';
 import { describeError, InvalidInput, LedgerUnavailable, StepNotStarted } from './errors';
 import type { Ledger } from './ledger/ledger';
-import { logger, metrics, MetricUnit, tracer } from './powertools';
+import { logger, metrics, MetricUnit, tracing } from './powertools';
 import { fieldIssues } from './validation';
 
 export type InvokeFn<R> = (event: unknown, context?: Partial<Context>) => Promise<R>;
@@ -32,7 +32,7 @@ export interface TaskDeps {
   now: () => Date;
 }
 
-function parse<S extends z.ZodType>(
+function parse<S extends z.ZodMiniType>(
   schema: S,
   value: unknown,
   what: string,
@@ -67,17 +67,15 @@ async function withPowertools<R>(
   if (context?.awsRequestId) logger.addContext(context as Context);
   logger.appendKeys(keys);
   if (correlationId) logger.setCorrelationId(correlationId);
-  const segment = tracer.getSegment();
-  const subsegment = segment?.addNewSubsegment(`## ${name}`);
-  if (subsegment) tracer.setSegment(subsegment);
+  const subsegment = tracing.startInvocation(name, keys);
+  let failure: unknown;
   try {
     return await work();
   } catch (error) {
-    if (subsegment) tracer.addErrorAsMetadata(error as Error);
+    failure = error;
     throw error;
   } finally {
-    subsegment?.close();
-    if (segment) tracer.setSegment(segment);
+    subsegment.close(failure === undefined ? {} : { error: failure });
     // Publishing nothing would log a "No application metrics to publish" warning on every invocation; the
     // dimensions are cleared either way, so the next invocation in this container starts clean.
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
@@ -93,7 +91,7 @@ async function withPowertools<R>(
  * A lifecycle handler (StartRun, FinishRun, FailRun, Reconcile, Sweep): validated event, configuration,
  * Powertools; no step record, since the lifecycle is the thing that records runs.
  */
-export function lifecycleHandler<S extends z.ZodType, R>(
+export function lifecycleHandler<S extends z.ZodMiniType, R>(
   name: string,
   schema: S,
   logic: (event: z.infer<S>, deps: TaskDeps) => Promise<R>,
@@ -140,7 +138,7 @@ export interface StepContext extends TaskDeps {
  * A job step handler. The event is the {@link StepEnvelope} built by the workflow; `data` is validated by
  * the step's own schema. The step is recorded in the run's ledger partition around the logic.
  */
-export function jobStep<S extends z.ZodType, R>(
+export function jobStep<S extends z.ZodMiniType, R>(
   schema: S,
   logic: (data: z.infer<S>, ctx: StepContext) => Promise<R>,
 ): TaskHandler<R> {

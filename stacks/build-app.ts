@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { z } from 'zod';
+import type * as z from '../shared/zod';
 import { jobInputs as registeredJobInputs } from '../tasks/lifecycle/job-inputs';
 import { jobs as allJobs } from '../workflows';
 import type { JobDefinition } from '../workflows/job-definition';
@@ -25,7 +25,7 @@ export interface BuildAppOptions {
   /** @default every job in workflows/index.ts */
   readonly jobs?: readonly JobDefinition[];
   /** @default the schemas in tasks/lifecycle/job-inputs.ts */
-  readonly jobInputs?: Readonly<Record<string, z.ZodType>>;
+  readonly jobInputs?: Readonly<Record<string, z.ZodMiniType>>;
   /** Run the cdk-nag AwsSolutions and Serverless checks when the app is synthesized. @default true */
   readonly nag?: boolean;
   /**

@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from '../shared/zod';
 import { validateJobs, type JobDefinition } from '../workflows/job-definition';
 import type { AppConfig } from './app-config';
 import { Alarms } from './constructs/alarms';
@@ -16,7 +16,7 @@ export interface StepJobsStackProps extends StackProps {
   readonly config: AppConfig;
   readonly jobs: readonly JobDefinition[];
   /** The input schema registered for each job id (tasks/lifecycle/job-inputs.ts). */
-  readonly jobInputs: Readonly<Record<string, z.ZodType>>;
+  readonly jobInputs: Readonly<Record<string, z.ZodMiniType>>;
 }
 
 /**

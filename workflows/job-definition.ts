@@ -8,7 +8,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from '../shared/zod';
 import { DEFAULT_RETENTION_DAYS, OverlapPolicy } from '../shared/constants';
 import { InvalidScheduleExpression, parseScheduleExpression } from '../shared/schedule-expression';
 
@@ -81,7 +81,7 @@ export interface StepBuilder {
   readonly runPath: string;
 }
 
-export interface JobDefinition<S extends z.ZodObject = z.ZodObject> {
+export interface JobDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   /** Lower-case id: letters, digits and dashes (it names resources and ledger keys). */
   id: string;
   description: string;
@@ -102,7 +102,7 @@ export interface JobDefinition<S extends z.ZodObject = z.ZodObject> {
   steps: (builder: StepBuilder) => sfn.IChainable;
 }
 
-export function defineJob<S extends z.ZodObject>(definition: JobDefinition<S>): JobDefinition<S> {
+export function defineJob<S extends z.ZodMiniObject>(definition: JobDefinition<S>): JobDefinition<S> {
   return definition;
 }
 
@@ -123,7 +123,7 @@ export class JobDefinitionError extends Error {
  */
 export function validateJobs(
   jobs: readonly JobDefinition[],
-  registeredInputs: Readonly<Record<string, z.ZodType>>,
+  registeredInputs: Readonly<Record<string, z.ZodMiniType>>,
 ): void {
   const seen = new Set<string>();
   for (const job of jobs) {

@@ -1,6 +1,6 @@
 /** `stepjobs simulated-account [--reset]`: what the local release job sees. Local only, and it says so. */
 import { SIMULATED_ACCOUNT_TABLE_NAME } from '../../local/simulated-account';
-import { readSimulatedAccount } from '../../tasks/release/simulated-account';
+import { readSimulatedAccount } from '../../local/simulated-account';
 import type { Output } from './commands';
 import { ExitCode } from './errors';
 import { table, truncate } from './format';

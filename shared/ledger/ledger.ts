@@ -34,7 +34,7 @@ export class Ledger {
     this.actions = new ActionsRepository(table);
   }
 
-  /** Build a ledger over a DynamoDB client (wrap the client with the tracer first where tracing matters). */
+  /** Build a ledger over a DynamoDB client (instrument the client for tracing first where tracing matters). */
   static fromClient(client: DynamoDBClient, tableName: string): Ledger {
     const doc = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

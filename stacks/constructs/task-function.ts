@@ -21,6 +21,21 @@ export const FUNCTION_METADATA = {
   HANDLER: 'stepjobs:handler',
 } as const;
 
+/**
+ * How every task is bundled (esbuild through NodejsFunction; bench/bundles.ts builds with the same settings).
+ * The AWS SDK v3 is left to the Lambda runtime, which ships it: bundling it would add about 0.5 MB per
+ * function. Packages' ES module builds come first, so esbuild can tree-shake them.
+ */
+export const BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  // Line mappings are enough for stack traces; embedding the sources would only grow the bundle.
+  sourcesContent: false,
+  target: 'node24',
+  externalModules: ['@aws-sdk/*'],
+  mainFields: ['module', 'main'],
+} as const;
+
 /** The exported name every handler file uses (see shared/handler.ts). */
 const HANDLER_EXPORT = 'handler';
 
@@ -122,16 +137,9 @@ export class TaskFunction extends Construct {
         ...props.environment,
       },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        // Line mappings are enough for stack traces; embedding the sources would only grow the bundle.
-        sourcesContent: false,
-        target: 'node24',
-        // The runtime ships SDK v3; bundling it would add about 0.5 MB per function.
-        externalModules: ['@aws-sdk/*'],
-        // Prefer packages' ES module builds so esbuild can tree-shake them: with `import * as z from 'zod'`
-        // this drops zod's 40-odd locales, about 370 KB of a 620 KB handler.
-        mainFields: ['module', 'main'],
+        ...BUNDLING,
+        externalModules: [...BUNDLING.externalModules],
+        mainFields: [...BUNDLING.mainFields],
         forceDockerBundling: false,
       },
     });

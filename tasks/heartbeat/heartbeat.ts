@@ -2,7 +2,7 @@
  * The heartbeat job's only step. It proves the whole path works (schedule, lifecycle, ledger, logs, metrics)
  * and measures how late the Scheduler delivered: the lag from the scheduled time to the execution start.
  */
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { TriggerType, type RunStatus } from '../../shared/constants';
 import { jobStep, type StepContext } from '../../shared/handler';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';

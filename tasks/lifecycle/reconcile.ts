@@ -9,7 +9,7 @@
  * reconciler's failure queue (an alarm watches it), and the sweep covers the same runs in any case.
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { ENV, readJobMachines } from '../../shared/config';
 import { stepFunctions } from '../../shared/aws-clients';
 import { ExecutionStatusChange } from '../../shared/contracts';

@@ -11,7 +11,7 @@
  * policy), so every write is idempotent per run id: the slot claim and the lock accept their own run, and a
  * second create of the run record returns the decision the first one made.
  */
-import type { z } from 'zod';
+import type * as z from '../../shared/zod';
 import {
   Decision,
   OverlapPolicy,
@@ -43,7 +43,7 @@ export { StartRunEvent, StartRunResult } from '../../shared/contracts';
 
 export interface StartRunDeps extends TaskDeps {
   /** The input schema of each job, by job id. @default the registry in tasks/lifecycle/job-inputs.ts */
-  jobInputs?: Readonly<Record<string, z.ZodObject>>;
+  jobInputs?: Readonly<Record<string, z.ZodMiniObject>>;
 }
 
 /** What every decision path needs: the run being decided and the clock reading it is decided at. */

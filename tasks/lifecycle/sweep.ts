@@ -14,7 +14,7 @@
  * grace period, whenever a command starts.
  */
 import { ListExecutionsCommand, type ExecutionListItem, type SFNClient } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { stepFunctions } from '../../shared/aws-clients';
 import { RunStatus } from '../../shared/constants';
 import { readJobMachines, type JobMachine } from '../../shared/config';

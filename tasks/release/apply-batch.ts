@@ -5,7 +5,7 @@
  * against the policy's tolerated failure percentage. Throttling that outlasts the SDK's retries fails the
  * batch with TransientError, which the state machine retries.
  */
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { describeError, TransientError } from '../../shared/errors';
 import { jobStep, type StepContext } from '../../shared/handler';
 import type { ActionOutcome, ActionRecord } from '../../shared/ledger/items';
@@ -15,7 +15,7 @@ import { TAGS, type Clients, type PlannedAction } from './model';
 import { adapters } from './resources';
 import { toActionRecord } from './plan';
 
-export const ApplyBatchData = z.object({ batch: z.number().int().nonnegative(), policy: ReleasePolicy });
+export const ApplyBatchData = z.object({ batch: z.int().check(z.nonnegative()), policy: ReleasePolicy });
 export type ApplyBatchData = z.infer<typeof ApplyBatchData>;
 
 export interface ApplyBatchOutput {

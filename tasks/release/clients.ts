@@ -1,14 +1,16 @@
 /**
- * The real account's SDK clients for the release job, created once per region and traced. Throttling is the
- * normal failure of a job that walks a whole account, so the clients retry hard and adaptively; a throttling
- * error that outlasts these retries becomes a TransientError in the adapters (resources/aws.ts), and the state
- * machine retries the step.
+ * The real account's SDK clients for the release job, created once per region, traced, and each created (its
+ * SDK package loaded, tasks/release/sdk.ts) only when a task first uses it. Throttling is the normal failure
+ * of a job that walks a whole account, so the clients retry hard and adaptively; a throttling error that
+ * outlasts these retries becomes a TransientError in the adapters (resources/aws.ts), and the state machine
+ * retries the step.
  */
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { STSClient } from '@aws-sdk/client-sts';
-import { tracer } from '../../shared/powertools';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { tracing } from '../../shared/powertools';
 import type { Clients } from './model';
+import { sdk } from './sdk';
 
 /**
  * Attempts per call (the first included), and the adaptive mode: on top of backoff, the client rate-limits
@@ -24,10 +26,19 @@ export function createClients(region?: string): Clients {
   let clients = byRegion.get(key);
   if (!clients) {
     const config = { ...RETRY, ...(region ? { region } : {}) };
+    let ec2: EC2Client | undefined;
+    let logs: CloudWatchLogsClient | undefined;
+    let sts: STSClient | undefined;
     clients = {
-      ec2: tracer.captureAWSv3Client(new EC2Client(config)),
-      logs: tracer.captureAWSv3Client(new CloudWatchLogsClient(config)),
-      sts: tracer.captureAWSv3Client(new STSClient(config)),
+      get ec2() {
+        return (ec2 ??= tracing.instrument(new (sdk.ec2().EC2Client)(config), 'EC2'));
+      },
+      get logs() {
+        return (logs ??= tracing.instrument(new (sdk.logs().CloudWatchLogsClient)(config), 'CloudWatchLogs'));
+      },
+      get sts() {
+        return (sts ??= tracing.instrument(new (sdk.sts().STSClient)(config), 'STS'));
+      },
     };
     byRegion.set(key, clients);
   }

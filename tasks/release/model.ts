@@ -5,7 +5,7 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { STSClient } from '@aws-sdk/client-sts';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import type { ReleasePolicy } from './input';
 
 export const RESOURCE_TYPES = [

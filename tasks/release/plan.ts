@@ -3,7 +3,7 @@
  * record every planned action in the ledger, and store the plan in batches for Apply. Returns only counts and
  * batch numbers: the plan itself never travels through the state machine's payload.
  */
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { jobStep, type StepContext } from '../../shared/handler';
 import type { ActionRecord } from '../../shared/ledger/items';
 import { logger } from '../../shared/powertools';

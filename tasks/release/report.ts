@@ -5,7 +5,7 @@
  * action a run that applies never carried out (still PLANNED: its batch failed and the Map tolerated it) counts
  * as failed: it was planned and not done.
  */
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { StepJobsError } from '../../shared/errors';
 import { jobStep, type StepContext } from '../../shared/handler';
 import { isSimulated } from './account';

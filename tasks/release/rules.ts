@@ -3,7 +3,7 @@
  * releasing it do, and what would that save. No I/O and no clock of its own: `now` is an argument, so the
  * policy's evaluation is deterministic. The facts each type reads are documented on `FactsByType` in model.ts.
  */
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { InvalidFacts } from './errors';
 import { TAGS, type FactsByType, type Resource, type ResourceRules, type ResourceTypeId } from './model';
 import {
@@ -39,31 +39,33 @@ export function tagValue(resource: Pick<Resource, 'tags'>, key: string): string 
   return Object.hasOwn(resource.tags, key) ? resource.tags[key] : undefined;
 }
 
-const isoTime = z.string().refine((text) => parseIsoTime(text) !== null, { message: 'not an ISO date' });
+const isoTime = z
+  .string()
+  .check(z.refine((text) => parseIsoTime(text) !== null, { message: 'not an ISO date' }));
 
 /** The shape each type's adapter promises. Extra facts are allowed; missing or mistyped ones are a bug. */
 const FACTS = {
   'ec2-instance': z.object({ state: z.string(), instanceType: z.string(), launchTime: z.string() }),
   'ebs-volume': z.object({
     state: z.string(),
-    sizeGiB: z.number().nonnegative(),
+    sizeGiB: z.number().check(z.nonnegative()),
     volumeType: z.string(),
-    iops: z.number().nonnegative().nullable(),
+    iops: z.nullable(z.number().check(z.nonnegative())),
     createdAt: isoTime,
   }),
   'ebs-snapshot': z.object({
     state: z.string(),
-    sizeGiB: z.number().nonnegative(),
+    sizeGiB: z.number().check(z.nonnegative()),
     startedAt: isoTime,
-    usedByImage: z.string().nullable(),
+    usedByImage: z.nullable(z.string()),
   }),
   'elastic-ip': z.object({ associated: z.boolean(), publicIp: z.string() }),
   'log-group': z.object({
-    retentionDays: z.number().int().positive().nullable(),
-    storedBytes: z.number().nonnegative(),
+    retentionDays: z.nullable(z.int().check(z.positive())),
+    storedBytes: z.number().check(z.nonnegative()),
     createdAt: isoTime,
   }),
-} satisfies { [T in ResourceTypeId]: z.ZodType<FactsByType[T]> };
+} satisfies { [T in ResourceTypeId]: z.ZodMiniType<FactsByType[T]> };
 
 /** The resource's facts, typed. Throws InvalidFacts when the adapter broke its promise. */
 export function factsOf<T extends ResourceTypeId>(resource: Resource, type: T): FactsByType[T] {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ExitCode } from '../../bin/cli/errors';
 import type { ActionRecord } from '../../shared/ledger/items';
-import { inventorySeed } from '../../tasks/release/simulated-inventory';
+import { inventorySeed } from '../../local/simulated-account';
 import { MAIN_JOB_ID } from '../../workflows';
 import { runCli, type CliResult } from '../helpers/cli';
 

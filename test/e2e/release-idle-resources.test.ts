@@ -12,13 +12,13 @@ import { TAGS } from '../../tasks/release/model';
 import type { PlanOutput } from '../../tasks/release/plan';
 import type { ReleaseReport } from '../../tasks/release/report';
 import { SOURCE_VOLUME_TAG } from '../../tasks/release/resources/ebs-volume';
-import { readSimulatedAccount, type SimulatedResource } from '../../tasks/release/simulated-account';
+import { readSimulatedAccount, type SimulatedResource } from '../../local/simulated-account';
 import {
   inventorySeed,
   scaleInventory,
   simulatedInventory,
   type SeedCase,
-} from '../../tasks/release/simulated-inventory';
+} from '../../local/simulated-account';
 import { releaseIdleResources } from '../../workflows/release-idle-resources';
 import { recordEvents, useLocalRuntime } from '../helpers/local-runtime';
 import { MAX_PAYLOAD_BYTES, maxPayloadBytes } from '../helpers/payload';

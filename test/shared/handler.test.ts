@@ -1,5 +1,5 @@
 import '../helpers/quiet';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { Decision, StepStatus } from '../../shared/constants';
 import { TransientError } from '../../shared/errors';
 import { jobStep } from '../../shared/handler';

@@ -6,7 +6,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { TAGS } from '../../tasks/release/model';
 import { SOURCE_VOLUME_TAG } from '../../tasks/release/resources/ebs-volume';
 import { RELEASE_ALLOWS_TERMINATE } from '../../workflows/release-idle-resources';

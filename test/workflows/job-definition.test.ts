@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import {
   defineJob,
   JobDefinitionError,
@@ -7,7 +7,7 @@ import {
   type JobDefinition,
 } from '../../workflows/job-definition';
 
-const Input = z.object({ dryRun: z.boolean().default(true) });
+const Input = z.object({ dryRun: z._default(z.boolean(), true) });
 
 /** A valid definition, fresh for each test, with `changes` applied. */
 function job(changes: Partial<JobDefinition> = {}): JobDefinition {

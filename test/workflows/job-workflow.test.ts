@@ -1,13 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { ErrorName } from '../../shared/constants';
 import { lockRetryAttempts } from '../../stacks/constructs/retries';
 import { defineJob, type JobDefinition, type StepBuilder } from '../../workflows/job-definition';
 import { definitionOf, synth } from '../stacks/synth';
 
 const ENTRY = 'tasks/heartbeat/heartbeat.ts';
-const Input = z.object({ limit: z.number().default(10) });
+const Input = z.object({ limit: z._default(z.number(), 10) });
 
 function job(id: string, changes: Partial<JobDefinition> = {}): JobDefinition {
   return defineJob({

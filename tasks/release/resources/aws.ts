@@ -3,9 +3,10 @@
  * decides what an AWS error means for the job (gone, throttled, or a real failure).
  */
 import type { Tag } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { StepJobsError, TransientError } from '../../../shared/errors';
 import type { ApplyOutcome } from '../model';
+import { sdk } from '../sdk';
 
 /** Error names AWS uses for throttling; the SDK has retried these already when the adapters see them. */
 const THROTTLING = new Set([
@@ -146,9 +147,9 @@ export class CallerAccount {
   constructor(private readonly sts: STSClient) {}
 
   get(): Promise<string> {
-    this.account ??= call('GetCallerIdentity', () => this.sts.send(new GetCallerIdentityCommand({}))).then(
-      ({ Account }) => required(Account, 'GetCallerIdentity', 'Account'),
-    );
+    this.account ??= call('GetCallerIdentity', () =>
+      this.sts.send(new (sdk.sts().GetCallerIdentityCommand)({})),
+    ).then(({ Account }) => required(Account, 'GetCallerIdentity', 'Account'));
     return this.account;
   }
 }

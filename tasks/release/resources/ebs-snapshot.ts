@@ -2,16 +2,11 @@
  * EBS snapshots owned by the account. Idle means older than the retention and not backing an AMI (the rules);
  * `usedByImage` comes from the account's own images, read once per discovery. Release deletes the snapshot.
  */
-import {
-  DeleteSnapshotCommand,
-  paginateDescribeImages,
-  paginateDescribeSnapshots,
-  type EC2Client,
-  type Snapshot,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, Snapshot } from '@aws-sdk/client-ec2';
 import type { FactsByType, Resource, ResourceAdapter } from '../model';
 import { ec2Arn, isoOf, mutate, pages, required, tagRecord } from './aws';
 import { markEc2, regionOf, tagKeyFilter, unmarkEc2 } from './ec2';
+import { sdk } from '../sdk';
 
 const NOT_FOUND = ['InvalidSnapshot.NotFound'];
 /** DescribeSnapshots and DescribeImages allow up to 1000. */
@@ -20,7 +15,9 @@ const PAGE_SIZE = 1000;
 /** Snapshot id → the id of an own AMI whose block device mappings use it. */
 export async function snapshotsUsedByImages(ec2: EC2Client): Promise<Map<string, string>> {
   const used = new Map<string, string>();
-  const paginator = paginateDescribeImages({ client: ec2, pageSize: PAGE_SIZE }, { Owners: ['self'] });
+  const paginator = sdk
+    .ec2()
+    .paginateDescribeImages({ client: ec2, pageSize: PAGE_SIZE }, { Owners: ['self'] });
   for await (const page of pages('DescribeImages', paginator)) {
     for (const image of page.Images ?? []) {
       for (const mapping of image.BlockDeviceMappings ?? []) {
@@ -56,10 +53,12 @@ export const ebsSnapshot: ResourceAdapter = {
     const region = await regionOf(ec2);
     const usedByImage = await snapshotsUsedByImages(ec2);
     // Without OwnerIds, DescribeSnapshots also lists every public and shared snapshot.
-    const paginator = paginateDescribeSnapshots(
-      { client: ec2, pageSize: PAGE_SIZE },
-      { OwnerIds: ['self'], Filters: [tagKeyFilter(tagKeys)] },
-    );
+    const paginator = sdk
+      .ec2()
+      .paginateDescribeSnapshots(
+        { client: ec2, pageSize: PAGE_SIZE },
+        { OwnerIds: ['self'], Filters: [tagKeyFilter(tagKeys)] },
+      );
     for await (const page of pages('DescribeSnapshots', paginator)) {
       for (const snapshot of page.Snapshots ?? []) yield toResource(snapshot, region, usedByImage);
     }
@@ -67,7 +66,7 @@ export const ebsSnapshot: ResourceAdapter = {
 
   release: ({ ec2 }, action) =>
     mutate('DeleteSnapshot', NOT_FOUND, () =>
-      ec2.send(new DeleteSnapshotCommand({ SnapshotId: action.resourceId })),
+      ec2.send(new (sdk.ec2().DeleteSnapshotCommand)({ SnapshotId: action.resourceId })),
     ),
 
   mark: (clients, action, tagKey) => markEc2(clients, action, tagKey, NOT_FOUND),

@@ -3,17 +3,7 @@
  * default after a safety snapshot: the snapshot only has to exist before DeleteVolume, not to be completed,
  * because EBS finishes a pending snapshot from a deleted volume.
  */
-import {
-  CreateSnapshotCommand,
-  DeleteVolumeCommand,
-  DescribeSnapshotsCommand,
-  DescribeVolumesCommand,
-  paginateDescribeSnapshots,
-  paginateDescribeVolumes,
-  type EC2Client,
-  type Tag,
-  type Volume,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, Tag, Volume } from '@aws-sdk/client-ec2';
 import { StepJobsError, TransientError } from '../../../shared/errors';
 import { TAGS, type ApplyOutcome, type FactsByType, type Resource, type ResourceAdapter } from '../model';
 import {
@@ -29,6 +19,7 @@ import {
   tagRecord,
 } from './aws';
 import { markEc2, regionOf, tagKeyFilter, unmarkEc2 } from './ec2';
+import { sdk } from '../sdk';
 
 const NOT_FOUND = ['InvalidVolume.NotFound'];
 /** DescribeVolumes allows 5 to 500. */
@@ -58,7 +49,7 @@ async function toResource(volume: Volume, region: string, account: CallerAccount
 async function describeVolume(ec2: EC2Client, id: string): Promise<Volume | undefined> {
   try {
     const out = await call('DescribeVolumes', () =>
-      ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] })),
+      ec2.send(new (sdk.ec2().DescribeVolumesCommand)({ VolumeIds: [id] })),
     );
     return out.Volumes?.[0];
   } catch (error) {
@@ -69,10 +60,12 @@ async function describeVolume(ec2: EC2Client, id: string): Promise<Volume | unde
 
 /** A safety snapshot an earlier attempt of this action already took, so a retry does not take a second one. */
 async function existingSafetySnapshot(ec2: EC2Client, volumeId: string): Promise<string | undefined> {
-  const paginator = paginateDescribeSnapshots(
-    { client: ec2 },
-    { OwnerIds: ['self'], Filters: [{ Name: `tag:${SOURCE_VOLUME_TAG}`, Values: [volumeId] }] },
-  );
+  const paginator = sdk
+    .ec2()
+    .paginateDescribeSnapshots(
+      { client: ec2 },
+      { OwnerIds: ['self'], Filters: [{ Name: `tag:${SOURCE_VOLUME_TAG}`, Values: [volumeId] }] },
+    );
   for await (const page of pages('DescribeSnapshots', paginator)) {
     const usable = page.Snapshots?.find((s) => s.State !== 'error' && s.SnapshotId);
     if (usable?.SnapshotId) return usable.SnapshotId;
@@ -100,7 +93,7 @@ async function createSafetySnapshot(
   let snapshotId: string | undefined;
   const outcome = await mutate('CreateSnapshot', NOT_FOUND, async () => {
     const out = await ec2.send(
-      new CreateSnapshotCommand({
+      new (sdk.ec2().CreateSnapshotCommand)({
         VolumeId: volumeId,
         Description: `Safety snapshot of ${volumeId} taken by stepjobs release-idle-resources before deleting it`,
         TagSpecifications: [{ ResourceType: 'snapshot', Tags: safetySnapshotTags(volumeId, volume.Tags) }],
@@ -131,7 +124,7 @@ async function waitUntilSnapshotExists(ec2: EC2Client, snapshotId: string, volum
   for (let attempt = 0; ; attempt++) {
     try {
       const out = await call('DescribeSnapshots', () =>
-        ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })),
+        ec2.send(new (sdk.ec2().DescribeSnapshotsCommand)({ SnapshotIds: [snapshotId] })),
       );
       const state = out.Snapshots?.[0]?.State;
       if (state === 'error') {
@@ -157,10 +150,9 @@ export const ebsVolume: ResourceAdapter = {
   async *discover({ ec2, sts }, { tagKeys }) {
     const region = await regionOf(ec2);
     const account = new CallerAccount(sts);
-    const paginator = paginateDescribeVolumes(
-      { client: ec2, pageSize: PAGE_SIZE },
-      { Filters: [tagKeyFilter(tagKeys)] },
-    );
+    const paginator = sdk
+      .ec2()
+      .paginateDescribeVolumes({ client: ec2, pageSize: PAGE_SIZE }, { Filters: [tagKeyFilter(tagKeys)] });
     for await (const page of pages('DescribeVolumes', paginator)) {
       for (const volume of page.Volumes ?? []) yield await toResource(volume, region, account);
     }
@@ -178,7 +170,9 @@ export const ebsVolume: ResourceAdapter = {
       if (snapshotId === 'ALREADY_GONE') return snapshotId;
       await waitUntilSnapshotExists(ec2, snapshotId, id);
     }
-    return mutate('DeleteVolume', NOT_FOUND, () => ec2.send(new DeleteVolumeCommand({ VolumeId: id })));
+    return mutate('DeleteVolume', NOT_FOUND, () =>
+      ec2.send(new (sdk.ec2().DeleteVolumeCommand)({ VolumeId: id })),
+    );
   },
 
   mark: (clients, action, tagKey) => markEc2(clients, action, tagKey, NOT_FOUND),

@@ -3,17 +3,11 @@
  * terminates, as the policy says. Terminated and shutting-down instances are left out of discovery: they are
  * gone, and AWS keeps listing them for about an hour.
  */
-import {
-  DescribeInstancesCommand,
-  paginateDescribeInstances,
-  StopInstancesCommand,
-  TerminateInstancesCommand,
-  type EC2Client,
-  type Instance,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import type { FactsByType, Resource, ResourceAdapter } from '../model';
 import { call, ec2Arn, hasName, isoOf, mutate, pages, required, tagRecord } from './aws';
 import { markEc2, regionOf, tagKeyFilter, unmarkEc2 } from './ec2';
+import { sdk } from '../sdk';
 
 const NOT_FOUND = ['InvalidInstanceID.NotFound'];
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
@@ -40,7 +34,7 @@ function toResource(instance: Instance, region: string, account: string): Resour
 async function currentState(ec2: EC2Client, id: string): Promise<string | undefined> {
   try {
     const out = await call('DescribeInstances', () =>
-      ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })),
+      ec2.send(new (sdk.ec2().DescribeInstancesCommand)({ InstanceIds: [id] })),
     );
     return out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
   } catch (error) {
@@ -54,10 +48,12 @@ export const ec2Instance: ResourceAdapter = {
 
   async *discover({ ec2 }, { tagKeys }) {
     const region = await regionOf(ec2);
-    const paginator = paginateDescribeInstances(
-      { client: ec2, pageSize: PAGE_SIZE },
-      { Filters: [tagKeyFilter(tagKeys), { Name: 'instance-state-name', Values: LIVE_STATES }] },
-    );
+    const paginator = sdk
+      .ec2()
+      .paginateDescribeInstances(
+        { client: ec2, pageSize: PAGE_SIZE },
+        { Filters: [tagKeyFilter(tagKeys), { Name: 'instance-state-name', Values: LIVE_STATES }] },
+      );
     for await (const page of pages('DescribeInstances', paginator)) {
       for (const reservation of page.Reservations ?? []) {
         const account = required(reservation.OwnerId, 'A reservation', 'OwnerId');
@@ -71,7 +67,7 @@ export const ec2Instance: ResourceAdapter = {
     if (policy.types['ec2-instance'].action === 'terminate') {
       let previous: string | undefined;
       const outcome = await mutate('TerminateInstances', NOT_FOUND, async () => {
-        const out = await ec2.send(new TerminateInstancesCommand({ InstanceIds }));
+        const out = await ec2.send(new (sdk.ec2().TerminateInstancesCommand)({ InstanceIds }));
         previous = out.TerminatingInstances?.[0]?.PreviousState?.Name;
       });
       // Terminating a terminated instance succeeds; it was gone before this run touched it.
@@ -80,7 +76,7 @@ export const ec2Instance: ResourceAdapter = {
     try {
       // Stopping a stopped (or stopping) instance succeeds: DONE, so a retried action is harmless.
       return await mutate('StopInstances', NOT_FOUND, () =>
-        ec2.send(new StopInstancesCommand({ InstanceIds })),
+        ec2.send(new (sdk.ec2().StopInstancesCommand)({ InstanceIds })),
       );
     } catch (error) {
       if (!hasName(error, ['IncorrectInstanceState'])) throw error;

@@ -2,9 +2,10 @@
  * What the four EC2 resource types share: the server-side tag-key filter, and marking through the one
  * CreateTags/DeleteTags API that takes any EC2 resource id.
  */
-import { CreateTagsCommand, DeleteTagsCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2';
+import type { EC2Client, Filter } from '@aws-sdk/client-ec2';
 import type { ApplyOutcome, Clients, PlannedAction } from '../model';
 import { InvalidAction, mutate } from './aws';
+import { sdk } from '../sdk';
 
 /** Only resources carrying any of the keys: EC2 filters server-side, so untagged resources never page in. */
 export function tagKeyFilter(tagKeys: readonly string[]): Filter {
@@ -27,7 +28,7 @@ export async function markEc2(
   }
   const Tags = [{ Key: tagKey, Value: action.releaseAfter }];
   return mutate('CreateTags', notFound, () =>
-    ec2.send(new CreateTagsCommand({ Resources: [action.resourceId], Tags })),
+    ec2.send(new (sdk.ec2().CreateTagsCommand)({ Resources: [action.resourceId], Tags })),
   );
 }
 
@@ -39,6 +40,6 @@ export async function unmarkEc2(
   notFound: readonly string[],
 ): Promise<ApplyOutcome> {
   return mutate('DeleteTags', notFound, () =>
-    ec2.send(new DeleteTagsCommand({ Resources: [action.resourceId], Tags: [{ Key: tagKey }] })),
+    ec2.send(new (sdk.ec2().DeleteTagsCommand)({ Resources: [action.resourceId], Tags: [{ Key: tagKey }] })),
   );
 }

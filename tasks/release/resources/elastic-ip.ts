@@ -2,10 +2,11 @@
  * Elastic IPs (VPC allocations). Idle means not associated (the rules); release gives the address back.
  * DescribeAddresses does not paginate: it answers every matching address at once.
  */
-import { DescribeAddressesCommand, ReleaseAddressCommand, type Address } from '@aws-sdk/client-ec2';
+import type { Address } from '@aws-sdk/client-ec2';
 import type { FactsByType, Resource, ResourceAdapter } from '../model';
 import { call, CallerAccount, ec2Arn, mutate, required, tagRecord } from './aws';
 import { markEc2, regionOf, tagKeyFilter, unmarkEc2 } from './ec2';
+import { sdk } from '../sdk';
 
 const NOT_FOUND = ['InvalidAllocationID.NotFound'];
 
@@ -29,7 +30,7 @@ export const elasticIp: ResourceAdapter = {
   async *discover({ ec2, sts }, { tagKeys }) {
     const region = await regionOf(ec2);
     const out = await call('DescribeAddresses', () =>
-      ec2.send(new DescribeAddressesCommand({ Filters: [tagKeyFilter(tagKeys)] })),
+      ec2.send(new (sdk.ec2().DescribeAddressesCommand)({ Filters: [tagKeyFilter(tagKeys)] })),
     );
     // An address names no owner; ask STS once, and only when there is an address.
     const account = new CallerAccount(sts);
@@ -43,7 +44,7 @@ export const elasticIp: ResourceAdapter = {
 
   release: ({ ec2 }, action) =>
     mutate('ReleaseAddress', NOT_FOUND, () =>
-      ec2.send(new ReleaseAddressCommand({ AllocationId: action.resourceId })),
+      ec2.send(new (sdk.ec2().ReleaseAddressCommand)({ AllocationId: action.resourceId })),
     ),
 
   mark: (clients, action, tagKey) => markEc2(clients, action, tagKey, NOT_FOUND),

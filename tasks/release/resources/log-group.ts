@@ -3,17 +3,10 @@
  * retention, and deletes nothing. DescribeLogGroups cannot filter by tag, so each group's tags are read with
  * ListTagsForResource, a few at a time, and only groups carrying a selector key are kept.
  */
-import {
-  ListTagsForResourceCommand,
-  paginateDescribeLogGroups,
-  PutRetentionPolicyCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
-  type CloudWatchLogsClient,
-  type LogGroup,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient, LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import type { FactsByType, Resource, ResourceAdapter } from '../model';
 import { call, hasName, InvalidAction, mapConcurrent, mutate, pages, required } from './aws';
+import { sdk } from '../sdk';
 
 const NOT_FOUND = ['ResourceNotFoundException'];
 /** DescribeLogGroups allows up to 50. */
@@ -30,7 +23,7 @@ function arnOf(group: LogGroup, name: string): string {
 async function tagsOf(logs: CloudWatchLogsClient, arn: string): Promise<Record<string, string> | undefined> {
   try {
     const out = await call('ListTagsForResource', () =>
-      logs.send(new ListTagsForResourceCommand({ resourceArn: arn })),
+      logs.send(new (sdk.logs().ListTagsForResourceCommand)({ resourceArn: arn })),
     );
     return out.tags ?? {};
   } catch (error) {
@@ -53,7 +46,7 @@ export const logGroup: ResourceAdapter = {
   id: 'log-group',
 
   async *discover({ logs }, { tagKeys }) {
-    const paginator = paginateDescribeLogGroups({ client: logs, pageSize: PAGE_SIZE }, {});
+    const paginator = sdk.logs().paginateDescribeLogGroups({ client: logs, pageSize: PAGE_SIZE }, {});
     for await (const page of pages('DescribeLogGroups', paginator)) {
       const groups = (page.logGroups ?? []).map((group) => {
         const name = required(group.logGroupName, 'A log group', 'logGroupName');
@@ -72,7 +65,7 @@ export const logGroup: ResourceAdapter = {
   release: ({ logs }, action, policy) =>
     mutate('PutRetentionPolicy', NOT_FOUND, () =>
       logs.send(
-        new PutRetentionPolicyCommand({
+        new (sdk.logs().PutRetentionPolicyCommand)({
           logGroupName: action.resourceId,
           retentionInDays: policy.types['log-group'].retentionDays,
         }),
@@ -83,12 +76,14 @@ export const logGroup: ResourceAdapter = {
     const { releaseAfter } = action;
     if (!releaseAfter) throw new InvalidAction(action.resourceId, 'a mark needs releaseAfter');
     return mutate('TagResource', NOT_FOUND, () =>
-      logs.send(new TagResourceCommand({ resourceArn: action.arn, tags: { [tagKey]: releaseAfter } })),
+      logs.send(
+        new (sdk.logs().TagResourceCommand)({ resourceArn: action.arn, tags: { [tagKey]: releaseAfter } }),
+      ),
     );
   },
 
   unmark: ({ logs }, action, tagKey) =>
     mutate('UntagResource', NOT_FOUND, () =>
-      logs.send(new UntagResourceCommand({ resourceArn: action.arn, tagKeys: [tagKey] })),
+      logs.send(new (sdk.logs().UntagResourceCommand)({ resourceArn: action.arn, tagKeys: [tagKey] })),
     ),
 };

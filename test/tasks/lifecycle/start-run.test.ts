@@ -1,5 +1,5 @@
 import '../../helpers/quiet';
-import * as z from 'zod';
+import * as z from '../../../shared/zod';
 import { Decision, OverlapPolicy, RunStatus, SkipReason } from '../../../shared/constants';
 import type { JobSettings } from '../../../shared/contracts';
 import { ConfigError, LockHeld } from '../../../shared/errors';
@@ -24,7 +24,7 @@ function start(
     inputText?: string;
     job?: Partial<JobSettings>;
   },
-  jobInputs?: Record<string, z.ZodObject>,
+  jobInputs?: Record<string, z.ZodMiniObject>,
 ) {
   const startTime = options.startTime ?? T0;
   const clock = clockAt(options.at ?? startTime);
@@ -376,8 +376,8 @@ describe('StartRun', () => {
 
   describe('destructive jobs', () => {
     const CleanupInput = z.strictObject({
-      dryRun: z.boolean().default(false),
-      maxActions: z.number().int().max(50).default(10),
+      dryRun: z._default(z.boolean(), false),
+      maxActions: z._default(z.int().check(z.maximum(50)), 10),
     });
     const jobInputs = { cleanup: CleanupInput };
     const job = { id: 'cleanup', destructive: true, overlap: OverlapPolicy.ALLOW };

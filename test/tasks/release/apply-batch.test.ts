@@ -11,8 +11,8 @@ import { applyBatch, type ApplyBatchOutput } from '../../../tasks/release/apply-
 import { TAGS, type Clients, type PlannedAction } from '../../../tasks/release/model';
 import { plan } from '../../../tasks/release/plan';
 import { SOURCE_VOLUME_TAG } from '../../../tasks/release/resources/ebs-volume';
-import { SimulatedServiceError, type SimulatedResource } from '../../../tasks/release/simulated-account';
-import { inventorySeed, type SeedCase } from '../../../tasks/release/simulated-inventory';
+import { SimulatedServiceError, type SimulatedResource } from '../../../local/simulated-account';
+import { inventorySeed, type SeedCase } from '../../../local/simulated-account';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
 

@@ -7,7 +7,7 @@ import '../../helpers/quiet';
 import { ActionNotAllowed, BlastRadiusExceeded } from '../../../tasks/release/errors';
 import { RESOURCE_TYPES, type PlannedAction } from '../../../tasks/release/model';
 import { plan, type PlanData } from '../../../tasks/release/plan';
-import { expectedCounts, inventorySeed } from '../../../tasks/release/simulated-inventory';
+import { expectedCounts, inventorySeed } from '../../../local/simulated-account';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
 

@@ -16,8 +16,8 @@ import {
   seedSimulatedAccount,
   simulatedClients,
   type SimulatedResource,
-} from '../../../tasks/release/simulated-account';
-import { simulatedInventory } from '../../../tasks/release/simulated-inventory';
+} from '../../../local/simulated-account';
+import { simulatedInventory } from '../../../local/simulated-account';
 import { runRef } from '../../helpers/builders';
 import type { LedgerFixture } from '../../helpers/ledger';
 

@@ -8,7 +8,7 @@ import { applyBatch } from '../../../tasks/release/apply-batch';
 import { RESOURCE_TYPES, type PlannedAction } from '../../../tasks/release/model';
 import { plan, toActionRecord } from '../../../tasks/release/plan';
 import { report, ToleratedFailureExceeded, type ReportData } from '../../../tasks/release/report';
-import { expectedCounts, inventorySeed } from '../../../tasks/release/simulated-inventory';
+import { expectedCounts, inventorySeed } from '../../../local/simulated-account';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
 

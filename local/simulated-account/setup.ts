@@ -1,22 +1,22 @@
 /**
  * The simulated account that local mode gives the release job: its inventory lives in a table of the
  * embedded DynamoDB (so it persists between commands like the ledger), seeded on first use. Every function
- * gets its table name in its environment, which is how the release tasks know to use the simulated clients.
+ * gets its table name in its environment, which is how the release tasks know to use the simulated clients,
+ * and this module provides them (tasks/release/account.ts).
  */
-import { DeleteTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SIMULATED_ACCOUNT_TABLE } from '../tasks/release/account';
-import {
-  ensureSimulatedAccountTable,
-  readSimulatedAccount,
-  seedSimulatedAccount,
-  type SimulatedResource,
-} from '../tasks/release/simulated-account';
-import { simulatedInventory } from '../tasks/release/simulated-inventory';
+import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Env } from '../../shared/config';
+import { provideSimulatedAccount, SIMULATED_ACCOUNT_TABLE } from '../../tasks/release/account';
+import type { Clients } from '../../tasks/release/model';
+import { simulatedClients } from './clients';
+import { ensureSimulatedAccountTable, readSimulatedAccount, seedSimulatedAccount } from './table';
+import type { SimulatedResource } from './resources';
+import { simulatedInventory } from './seed';
 
 export const SIMULATED_ACCOUNT_TABLE_NAME = 'StepJobsSimulatedAccount';
 
 export interface SimulatedAccountSetup {
-  /** The inventory to seed an empty account with. @default the built-in seed (simulated-inventory.ts) */
+  /** The inventory to seed an empty account with. @default the built-in seed (seed.ts) */
   seed?: (now: Date) => SimulatedResource[];
   /** Drop whatever the account holds and seed it again. @default false */
   reset?: boolean;
@@ -41,7 +41,26 @@ export async function prepareSimulatedAccount(
   if (existing.length === 0) {
     await seedSimulatedAccount(client, SIMULATED_ACCOUNT_TABLE_NAME, (setup.seed ?? simulatedInventory)(now));
   }
+  provideSimulatedAccount(simulatedAccountClients);
   return { [SIMULATED_ACCOUNT_TABLE]: SIMULATED_ACCOUNT_TABLE_NAME };
+}
+
+const cache = new Map<string, Clients>();
+
+/**
+ * The simulated account's clients for the table `env` names, once per process and endpoint: the SDK reads
+ * `AWS_ENDPOINT_URL_DYNAMODB` when a client is created, and a second embedded DynamoDB in the same process
+ * (each CLI command, tests) must not get a client that still points at the first one.
+ */
+export function simulatedAccountClients(env: Env): Clients {
+  const table = env[SIMULATED_ACCOUNT_TABLE] ?? SIMULATED_ACCOUNT_TABLE_NAME;
+  const key = `${table}@${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
+  let clients = cache.get(key);
+  if (!clients) {
+    clients = simulatedClients(new DynamoDBClient({}), table);
+    cache.set(key, clients);
+  }
+  return clients;
 }
 
 const DELETE_POLL_MS = 10;

@@ -8,8 +8,8 @@
  * `scaleInventory` builds a large account of mostly opted-in candidates, for the throughput benchmark.
  */
 import { createHash } from 'node:crypto';
-import { RESOURCE_TYPES, TAGS, type ResourceTypeId } from './model';
-import type { SimulatedResource } from './simulated-account';
+import { RESOURCE_TYPES, TAGS, type ResourceTypeId } from '../../tasks/release/model';
+import type { SimulatedResource } from './resources';
 
 /**
  * What the default policy does with a seeded resource at the seed's `now`: a plan kind, an ignore reason, or

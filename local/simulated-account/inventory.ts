@@ -8,7 +8,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailed } from '../../../shared/ledger/dynamo';
+import { isConditionFailed } from '../../shared/ledger/dynamo';
 import { NOT_FOUND } from './errors';
 import type { Of, SimulatedResource, SimulatedType } from './resources';
 

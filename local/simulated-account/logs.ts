@@ -1,5 +1,5 @@
 /** The simulated CloudWatch Logs: the commands the log group adapter sends, answered from the inventory. */
-import { LOG_RETENTION_DAYS } from '../input';
+import { LOG_RETENTION_DAYS } from '../../tasks/release/input';
 import { fail, NOT_FOUND } from './errors';
 import { checkTagKeys, decodeToken, encodeToken, num, str, strings, type Handler } from './requests';
 import { SimulatedService } from './service';

@@ -1,4 +1,4 @@
-import '../../helpers/quiet';
+import '../helpers/quiet';
 import { CloudWatchLogsClient, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateTagsCommand,
@@ -11,25 +11,25 @@ import {
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { randomUUID } from 'node:crypto';
-import { ReleasePolicy } from '../../../tasks/release/input';
+import { ReleasePolicy } from '../../tasks/release/input';
 import {
   RESOURCE_TYPES,
   TAGS,
   type Clients,
   type PlannedAction,
   type Resource,
-} from '../../../tasks/release/model';
-import { checkCaps, evaluate } from '../../../tasks/release/policy';
-import { adapters } from '../../../tasks/release/resources';
-import { SOURCE_VOLUME_TAG } from '../../../tasks/release/resources/ebs-volume';
+} from '../../tasks/release/model';
+import { checkCaps, evaluate } from '../../tasks/release/policy';
+import { adapters } from '../../tasks/release/resources';
+import { SOURCE_VOLUME_TAG } from '../../tasks/release/resources/ebs-volume';
 import {
   ensureSimulatedAccountTable,
   simulatedClients,
   type SimulatedResource,
-} from '../../../tasks/release/simulated-account';
-import { expectedCounts, inventorySeed, scaleInventory } from '../../../tasks/release/simulated-inventory';
-import { useEmbeddedLedger } from '../../helpers/ledger';
-import { newSimulatedAccount, NOW } from './release-fixture';
+} from '../../local/simulated-account';
+import { expectedCounts, inventorySeed, scaleInventory } from '../../local/simulated-account';
+import { useEmbeddedLedger } from '../helpers/ledger';
+import { newSimulatedAccount, NOW } from '../tasks/release/release-fixture';
 
 const db = useEmbeddedLedger();
 const SELECTOR = { tagKeys: [TAGS.OPT_IN, TAGS.RELEASE_AFTER] };

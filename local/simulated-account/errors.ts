@@ -1,5 +1,5 @@
 /** How the simulated account fails: its own limits, and AWS's errors under AWS's names. */
-import { StepJobsError } from '../../../shared/errors';
+import { StepJobsError } from '../../shared/errors';
 import type { SimulatedType } from './resources';
 
 /** The simulated account was asked for something it does not simulate. */

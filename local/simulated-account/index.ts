@@ -19,3 +19,5 @@ export { SimulatedServiceError, UnsupportedBySimulatedAccount } from './errors';
 export type { SimulatedResource, SimulatedType } from './resources';
 export type { SimulatedAccountOptions } from './service';
 export { ensureSimulatedAccountTable, readSimulatedAccount, seedSimulatedAccount } from './table';
+export { expectedCounts, inventorySeed, scaleInventory, simulatedInventory, type SeedCase } from './seed';
+export { prepareSimulatedAccount, SIMULATED_ACCOUNT_TABLE_NAME, type SimulatedAccountSetup } from './setup';

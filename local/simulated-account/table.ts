@@ -1,7 +1,7 @@
 /** The inventory table's life outside the clients: create it, seed it, read it whole. */
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StepJobsError } from '../../../shared/errors';
+import { StepJobsError } from '../../shared/errors';
 import { documentClient, Inventory } from './inventory';
 import type { SimulatedResource, SimulatedType } from './resources';
 

@@ -1,0 +1,131 @@
+/**
+ * bench/bundles: every task's Lambda bundle next to a baseline built with the same esbuild settings (the
+ * Powertools logger, tracer and metrics plus the DynamoDB document client: bench/fixtures/baseline-handler.ts).
+ * For each: minified size, gzip size, and the median cold `require()` over several fresh Node processes, as a
+ * ratio to the baseline's. Goals: every bundle at most 150 KB, every cold require at most 1.3x the baseline.
+ *
+ *   npx tsx bench/bundles.ts [--samples 7]
+ */
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { synthesizeTemplate } from '../local/synth';
+import { lambdaFunctions } from '../local/template';
+import { BUNDLING, REPO_ROOT } from '../stacks/constructs/task-function';
+
+const { values } = parseArgs({ options: { samples: { type: 'string', default: '7' } } });
+const samples = Number(values.samples);
+if (!Number.isInteger(samples) || samples < 1) {
+  process.stderr.write('bench: --samples must be a positive whole number\n');
+  process.exit(2);
+}
+
+const SIZE_GOAL_KB = 150;
+const REQUIRE_GOAL_RATIO = 1.3;
+const BASELINE = 'bench/fixtures/baseline-handler.ts';
+// Inside the repository, so that `require` finds the AWS SDK (external, as in Lambda) in node_modules.
+const OUT = path.join(REPO_ROOT, 'bench', 'results', 'bundles');
+
+interface Measured {
+  entry: string;
+  bytes: number;
+  gzipBytes: number;
+  requireMs: number;
+}
+
+async function bundle(entry: string, index: number): Promise<string> {
+  const outfile = path.join(OUT, String(index), 'index.js');
+  await build({
+    entryPoints: [path.join(REPO_ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    minify: BUNDLING.minify,
+    sourcemap: BUNDLING.sourceMap,
+    sourcesContent: BUNDLING.sourcesContent,
+    target: BUNDLING.target,
+    external: [...BUNDLING.externalModules],
+    mainFields: [...BUNDLING.mainFields],
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+/** Median of `samples` cold requires, each in a new process (nothing cached but the OS's file cache). */
+function coldRequireMs(file: string): number {
+  const script = `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`;
+  const times = Array.from({ length: samples }, () => {
+    const run = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_REGION: 'us-east-1', POWERTOOLS_TRACE_ENABLED: 'false' },
+    });
+    if (run.status !== 0) throw new Error(`require(${file}) failed: ${run.stderr}`);
+    return Number(run.stdout);
+  }).sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+}
+
+async function measure(entry: string, index: number): Promise<Measured> {
+  const file = await bundle(entry, index);
+  const content = readFileSync(file);
+  return {
+    entry,
+    bytes: statSync(file).size,
+    gzipBytes: gzipSync(content).length,
+    requireMs: coldRequireMs(file),
+  };
+}
+
+async function main(): Promise<void> {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  const entries = [...new Set(lambdaFunctions(synthesizeTemplate()).map((fn) => fn.entry))].sort();
+  const baseline = await measure(BASELINE, 0);
+  const tasks: Measured[] = [];
+  for (const [i, entry] of entries.entries()) tasks.push(await measure(entry, i + 1));
+
+  // Plan and ApplyBatch load these when they first call the service (tasks/release/sdk.ts); Report never does.
+  const lazy = ['@aws-sdk/client-ec2', '@aws-sdk/client-cloudwatch-logs', '@aws-sdk/client-sts'].map(
+    (pkg) => `${pkg} ${coldRequireMs(require.resolve(pkg)).toFixed(0)} ms`,
+  );
+  const kb = (bytes: number) => (bytes / 1000).toFixed(1);
+  const rows = [baseline, ...tasks].map((m) => {
+    const ratio = m.requireMs / baseline.requireMs;
+    const sizeOk = m === baseline || m.bytes <= SIZE_GOAL_KB * 1000;
+    const requireOk = m === baseline || ratio <= REQUIRE_GOAL_RATIO;
+    return [
+      m === baseline ? `${m.entry} (baseline)` : m.entry,
+      `${kb(m.bytes)} KB`,
+      `${kb(m.gzipBytes)} KB`,
+      `${m.requireMs.toFixed(0)} ms`,
+      `${ratio.toFixed(2)}x`,
+      m === baseline ? '' : `${sizeOk ? 'ok' : 'OVER'} / ${requireOk ? 'ok' : 'OVER'}`,
+    ];
+  });
+  const head = ['bundle', 'minified', 'gzip', 'cold require (median)', 'vs baseline', 'size / require'];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ');
+  process.stdout.write(
+    [
+      `bench/bundles: ${tasks.length} task bundles vs the baseline, ${samples} cold requires each (Node ${process.version})`,
+      `goals: minified <= ${SIZE_GOAL_KB} KB, cold require <= ${REQUIRE_GOAL_RATIO}x the baseline`,
+      '',
+      line(head),
+      ...rows.map(line),
+      '',
+      `loaded on first use, not at cold require (release tasks that call the service): ${lazy.join(', ')}`,
+      `largest bundle: ${kb(Math.max(...tasks.map((t) => t.bytes)))} KB (goal ${SIZE_GOAL_KB} KB); ` +
+        `slowest require: ${(Math.max(...tasks.map((t) => t.requireMs)) / baseline.requireMs).toFixed(2)}x the baseline (goal ${REQUIRE_GOAL_RATIO}x)`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exit(1);
+});
