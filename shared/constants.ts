@@ -77,7 +77,8 @@ export const LifecycleState = {
   DECIDE: 'Decide',
   FINISH_RUN: 'FinishRun',
   FAIL_RUN: 'FailRun',
-  DONE: 'Done',
+  /** FinishRun could not write after its retries: the execution succeeds anyway, and the sweep records the run. */
+  SUCCEEDED_UNRECORDED: 'SucceededUnrecorded',
   SKIPPED: 'Skipped',
   REJECTED: 'Rejected',
   FAILED: 'Failed',

@@ -51,14 +51,14 @@ const TASK_ID = /^[A-Z][A-Za-z0-9]{0,79}$/;
  * group, its task functions and its schedule.
  *
  * ```
- * StartRun ─► Decide ─ RUN ───► <job steps> ─► FinishRun ─► Done
- *               ├───── REJECT ► Rejected (Fail)      └─ Catch ─┘ (the sweep records the success)
+ * StartRun ─► Decide ─ RUN ───► <job steps> ─► FinishRun (end)
+ *               ├───── REJECT ► Rejected (Fail)       └─ Catch ─► SucceededUnrecorded (the sweep records it)
  *               └───── else ──► Skipped (Succeed)
  * any top-level job step ─ Catch States.ALL ─► FailRun ─► Failed (Fail)
  *                                                 └─ Catch ─┘ (the reconciler records the failure)
  * ```
  *
- * A successful run adds exactly four transitions (StartRun, Decide, FinishRun, Done); steps record themselves
+ * A successful run adds exactly three transitions (StartRun, Decide, FinishRun); steps record themselves
  * in the ledger from inside their handler. The lifecycle states retry an unavailable ledger (LEDGER_RETRY).
  * When that is not enough, each still ends the execution the way the run went, so the record the
  * reconciler or the sweep writes later says what really happened: a FinishRun that cannot write still
@@ -112,15 +112,15 @@ export class JobWorkflow extends Construct implements StepBuilder {
       timeout: LIFECYCLE_TIMEOUT,
     });
     finishRun.addRetry(LEDGER_RETRY);
-    const done = new sfn.Succeed(this, LifecycleState.DONE);
     // The steps succeeded: a FinishRun that cannot write must not fail the run. The execution succeeds with the
-    // results in its output, and the sweep records the run SUCCEEDED from them.
-    finishRun.addCatch(done, { errors: [sfn.Errors.ALL], resultPath: '$.finishRunError' });
+    // results in its output, and the sweep records the run SUCCEEDED from them. FinishRun itself is the last
+    // state of a successful run: a Succeed after it would cost a transition and do nothing.
+    finishRun.addCatch(new sfn.Succeed(this, LifecycleState.SUCCEEDED_UNRECORDED), {
+      errors: [sfn.Errors.ALL],
+      resultPath: '$.finishRunError',
+    });
     const decide = new sfn.Choice(this, LifecycleState.DECIDE)
-      .when(
-        sfn.Condition.stringEquals('$.decision', Decision.RUN),
-        sfn.Chain.start(steps).next(finishRun).next(done),
-      )
+      .when(sfn.Condition.stringEquals('$.decision', Decision.RUN), sfn.Chain.start(steps).next(finishRun))
       .when(
         sfn.Condition.stringEquals('$.decision', Decision.REJECT),
         this.failWithError(LifecycleState.REJECTED),

@@ -21,5 +21,5 @@ test('the graph shows the lifecycle around the steps', () => {
   expect(page).toContain('StartRun --> Decide');
   expect(page).toContain('Decide -- "RUN" --> Heartbeat');
   expect(page).toContain('Heartbeat -. "States.ALL" .-> FailRun');
-  expect(page).toContain('FinishRun --> Done');
+  expect(page).toContain('FinishRun -. "States.ALL" .-> SucceededUnrecorded');
 });

@@ -90,13 +90,13 @@ describe('a successful heartbeat run', () => {
     });
   });
 
-  it('adds exactly 4 lifecycle transitions: StartRun, Decide, FinishRun and Done around the one step', async () => {
+  it('adds 3 lifecycle transitions: StartRun, Decide and FinishRun around the one step', async () => {
     const events = recordEvents();
     const result = await runtime().run(HEARTBEAT, {}, { onEvent: events.onEvent });
     expect(result.status).toBe('SUCCEEDED');
     const entered = events.entered();
-    expect(entered).toEqual(['StartRun', 'Decide', 'Heartbeat', 'FinishRun', 'Done']);
-    expect(entered.filter((name) => name !== 'Heartbeat')).toHaveLength(4);
+    expect(entered).toEqual(['StartRun', 'Decide', 'Heartbeat', 'FinishRun']);
+    expect(entered.filter((name) => name !== 'Heartbeat')).toHaveLength(3);
   });
 });
 

@@ -65,7 +65,7 @@ describe('a manual run with {}', () => {
     const result = await runtime().run(JOB, {}, { onEvent: events.onEvent });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(events.entered()).toEqual(['StartRun', 'Decide', 'Plan', 'Apply', 'Report', 'FinishRun', 'Done']);
+    expect(events.entered()).toEqual(['StartRun', 'Decide', 'Plan', 'Apply', 'Report', 'FinishRun']);
     const { run } = await runtime().ledger.runs.detail(result.runId);
     expect(run.status).toBe(RunStatus.SUCCEEDED);
     expect(JSON.parse(run.input?.text ?? '')).toMatchObject({ dryRun: true });
@@ -110,7 +110,6 @@ describe('a run with dryRun false', () => {
       'ApplyBatch',
       'Report',
       'FinishRun',
-      'Done',
     ]);
     const actions = await actionsOf(result);
     const after = byId(await account());

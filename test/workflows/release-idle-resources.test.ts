@@ -54,7 +54,7 @@ function keysOf(value: unknown): string[] {
   return Object.entries(value).flatMap(([key, child]) => [key, ...keysOf(child)]);
 }
 
-test('a run goes StartRun → Decide → Plan → Apply → Report → FinishRun → Done', () => {
+test('a run goes StartRun → Decide → Plan → Apply → Report → FinishRun', () => {
   expect(definition.StartAt).toBe(LifecycleState.START_RUN);
   expect(happyPath(definition, Decision.RUN)).toEqual([
     'StartRun',
@@ -63,7 +63,6 @@ test('a run goes StartRun → Decide → Plan → Apply → Report → FinishRun
     'Apply',
     'Report',
     'FinishRun',
-    'Done',
   ]);
   expect(state('Decide').Choices).toContainEqual({
     Variable: '$.decision',
@@ -175,7 +174,7 @@ test('Report sums up the run before FinishRun', () => {
     ResultPath: '$.results.Report',
     Parameters: { step: { name: 'Report' }, data: { 'input.$': '$.input', 'results.$': '$.results' } },
   });
-  expect(state('FinishRun')).toMatchObject({ Type: 'Task', Next: 'Done', ResultPath: '$.summary' });
+  expect(state('FinishRun')).toMatchObject({ Type: 'Task', End: true, ResultPath: '$.summary' });
 });
 
 test('every Task, the one inside the Map included, has a timeout', () => {
