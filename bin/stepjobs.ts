@@ -22,7 +22,8 @@ import { recoveryLine } from './cli/format';
 import { CliError, ExitCode } from './cli/errors';
 import { actionsCommand, resourceCommand } from './cli/action-commands';
 import { simulatedAccountCommand } from './cli/simulated-account-command';
-import { parseLimit, parseRunInput, parseSince, parseStatus, parseTime } from './cli/parse';
+import { auditCommand } from './cli/audit-command';
+import { parseLimit, parseRunInput, parseStatus, parseTime, parseTrigger, parseWindow } from './cli/parse';
 import { scheduleCommand } from './cli/schedule-command';
 import type { Target } from './cli/target';
 
@@ -54,7 +55,10 @@ function displayPath(dir: string): string {
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
 }
 
-const io: Output = { out: (text) => process.stdout.write(`${text}\n`) };
+const io: Output = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  note: (text) => process.stderr.write(`${text}\n`),
+};
 
 async function openTarget(global: GlobalOptions, settings: CliSettings): Promise<Target> {
   if (global.aws) return AwsTarget.open({ stackName: global.stack });
@@ -157,25 +161,74 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     .argument('<job>', 'job id')
     .description('runs of a job, newest first, from the ledger')
     .option('--status <status>', 'only runs with this status (SUCCEEDED, FAILED, SKIPPED, ...)')
+    .option('--trigger <trigger>', 'only runs started by this trigger (schedule, manual, cli)')
     .option('--since <when>', 'only runs started since (30m, 12h, 7d, 2w, or an ISO date)')
+    .option('--until <when>', 'only runs started before (a duration back from now, or an ISO date)')
     .option('--limit <n>', 'page size', '20')
     .option('--cursor <cursor>', 'continue from a previous page')
     .option('--json', 'machine-readable output')
     .action(
       async (
         jobId: string,
-        opts: { status?: string; since?: string; limit: string; cursor?: string; json?: boolean },
+        opts: {
+          status?: string;
+          trigger?: string;
+          since?: string;
+          until?: string;
+          limit: string;
+          cursor?: string;
+          json?: boolean;
+        },
       ) =>
         run(() => {
           const parsed = {
             jobId,
             status: opts.status === undefined ? undefined : parseStatus(opts.status),
-            since: opts.since === undefined ? undefined : parseSince(opts.since),
+            trigger: opts.trigger === undefined ? undefined : parseTrigger(opts.trigger),
+            ...parseWindow(opts),
             limit: parseLimit(opts.limit),
             cursor: opts.cursor,
             json: opts.json,
           };
           return withTarget(global(), (t) => historyCommand(t, jobs, io, parsed));
+        })(),
+    );
+
+  program
+    .command('audit')
+    .description(
+      'runs of every job, newest first: who or what triggered each, how it ended, who finalized it',
+    )
+    .option('--since <when>', 'only runs started since (30m, 12h, 7d, 2w, or an ISO date)')
+    .option('--until <when>', 'only runs started before (a duration back from now, or an ISO date)')
+    .option('--status <status>', 'only runs with this status')
+    .option('--job <job>', 'only runs of this job')
+    .option('--limit <n>', 'page size', '50')
+    .option('--cursor <cursor>', 'continue from a previous page')
+    .option('--json', 'machine-readable output')
+    .option('--csv', 'comma-separated values, one run per row, with a header')
+    .action(
+      async (opts: {
+        since?: string;
+        until?: string;
+        status?: string;
+        job?: string;
+        limit: string;
+        cursor?: string;
+        json?: boolean;
+        csv?: boolean;
+      }) =>
+        run(() => {
+          if (opts.json && opts.csv) throw new CliError('--json and --csv cannot be used together');
+          const parsed = {
+            status: opts.status === undefined ? undefined : parseStatus(opts.status),
+            ...parseWindow(opts),
+            jobId: opts.job,
+            limit: parseLimit(opts.limit),
+            cursor: opts.cursor,
+            format: opts.json ? ('json' as const) : opts.csv ? ('csv' as const) : ('table' as const),
+          };
+          return withTarget(global(), (t) => auditCommand(t, jobs, io, parsed));
         })(),
     );
 
@@ -352,6 +405,9 @@ const USAGE_ERRORS = new Set([
   'AppConfigError',
   'ConfigError',
   'RunNotFound',
+  'InvalidCursor',
+  // A data directory left by another version: say what to do, in one line.
+  'TableLayoutMismatch',
 ]);
 
 /**

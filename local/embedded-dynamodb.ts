@@ -10,10 +10,11 @@ import {
   DynamoDBClient,
   ResourceInUseException,
   type CreateTableCommandInput,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
-import { TABLE_KEYS } from '../shared/ledger/keys';
+import { INDEXES, TABLE_KEYS, type IndexKeys } from '../shared/ledger/keys';
 
 export const LOCAL_REGION = 'us-east-1';
 /** Dummy credentials: dynalite checks that requests are signed, not by whom. */
@@ -109,17 +110,72 @@ export async function createTables(
       }
     }
   }
-  for (const input of inputs) await waitUntilActive(client, String(input.TableName));
+  for (const input of inputs) {
+    const table = await waitUntilActive(client, String(input.TableName));
+    const difference = layoutDifference(input, table);
+    if (difference) throw new TableLayoutMismatch(String(input.TableName), difference);
+  }
 }
 
-async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * A data directory written by a version of stepjobs with other keys or indexes: its table cannot serve this
+ * version's queries, and silently recreating it would lose its history.
+ */
+export class TableLayoutMismatch extends Error {
+  constructor(tableName: string, difference: string) {
+    super(
+      `The local table ${tableName} was created by another version of stepjobs (${difference}): move its data directory aside, or delete it to start a new local ledger`,
+    );
+    this.name = 'TableLayoutMismatch';
+  }
+}
+
+type IndexLayout = { name: string; keys: string; projection: string };
+
+function indexLayouts(
+  indexes:
+    | ReadonlyArray<{
+        IndexName?: string;
+        KeySchema?: ReadonlyArray<{ AttributeName?: string }>;
+        Projection?: { ProjectionType?: string };
+      }>
+    | undefined,
+): IndexLayout[] {
+  return (indexes ?? [])
+    .map((index) => ({
+      name: String(index.IndexName),
+      keys: (index.KeySchema ?? []).map((k) => k.AttributeName).join('/'),
+      projection: String(index.Projection?.ProjectionType ?? 'ALL'),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** How an existing table's keys and indexes differ from what `input` would create; undefined when they match. */
+export function layoutDifference(
+  input: CreateTableCommandInput,
+  table: TableDescription | undefined,
+): string | undefined {
+  const describe = (layouts: IndexLayout[]) =>
+    layouts.map((l) => `${l.name} ${l.keys} ${l.projection}`).join(', ') || 'none';
+  const wantKeys = (input.KeySchema ?? []).map((k) => k.AttributeName).join('/');
+  const haveKeys = (table?.KeySchema ?? []).map((k) => k.AttributeName).join('/');
+  if (wantKeys !== haveKeys) return `keys ${haveKeys}, expected ${wantKeys}`;
+  const want = describe(indexLayouts(input.GlobalSecondaryIndexes));
+  const have = describe(indexLayouts(table?.GlobalSecondaryIndexes));
+  return want === have ? undefined : `indexes ${have}; this version needs ${want}`;
+}
+
+async function waitUntilActive(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<TableDescription | undefined> {
   const deadline = Date.now() + ACTIVE_TIMEOUT_MS;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every(
       (index) => index.IndexStatus === 'ACTIVE',
     );
-    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return Table;
     if (Date.now() > deadline) {
       throw new Error(`Table ${tableName} is still ${Table?.TableStatus} after ${ACTIVE_TIMEOUT_MS} ms`);
     }
@@ -132,24 +188,25 @@ async function waitUntilActive(client: DynamoDBClient, tableName: string): Promi
  * runtime creates its tables from the synthesized template instead; both take their key names from TABLE_KEYS.
  */
 export function ledgerTableInput(tableName: string): CreateTableCommandInput {
-  const { pk, sk, gsi1, gsi2 } = TABLE_KEYS;
+  const { pk, sk } = TABLE_KEYS;
   const attribute = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
-  const gsi = (index: typeof gsi1 | typeof gsi2) => ({
+  const gsi = (index: IndexKeys) => ({
     IndexName: index.name,
     KeySchema: [
       { AttributeName: index.pk, KeyType: 'HASH' as const },
       { AttributeName: index.sk, KeyType: 'RANGE' as const },
     ],
-    Projection: { ProjectionType: 'ALL' as const },
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
   });
+  const names = new Set<string>([pk, sk, ...INDEXES.flatMap((index) => [index.pk, index.sk])]);
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [pk, sk, gsi1.pk, gsi1.sk, gsi2.pk, gsi2.sk].map(attribute),
+    AttributeDefinitions: [...names].map(attribute),
     KeySchema: [
       { AttributeName: pk, KeyType: 'HASH' },
       { AttributeName: sk, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [gsi(gsi1), gsi(gsi2)],
+    GlobalSecondaryIndexes: INDEXES.map(gsi),
   };
 }

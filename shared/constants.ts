@@ -121,14 +121,20 @@ export const MAX_JOB_INPUT_DEPTH = 64;
  * The run record keeps at most this much of each input text (raw and validated). A longer input is also kept
  * whole in the run's INPUT item, so the run item, which every lifecycle write rewrites, stays small.
  */
-export const INLINE_INPUT_BYTES = 1024;
+export const INLINE_INPUT_BYTES = 320;
 
 /** How much of the raw and validated input texts the INPUT item keeps (the whole of any input AWS accepts). */
 export const STORED_RAW_INPUT_BYTES = MAX_EXECUTION_INPUT_BYTES;
 export const STORED_VALIDATED_INPUT_BYTES = 128 * 1024;
 
-/** Bound on the JSON output summary stored on a run record (DynamoDB items are at most 400 KB). */
+/**
+ * Bound on the JSON output summary stored on a run record finalized from Step Functions' own report (the
+ * reconciler, the sweep); DynamoDB items are at most 400 KB.
+ */
 export const MAX_OUTPUT_SUMMARY_BYTES = 16 * 1024;
+
+/** Bound on the output stored on a step record: what the step returned, as JSON text. */
+export const MAX_STEP_OUTPUT_BYTES = 16 * 1024;
 
 /** How long run records are kept when a job does not say: far beyond Step Functions' own 90 days of history. */
 export const DEFAULT_RETENTION_DAYS = 400;

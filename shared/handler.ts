@@ -15,7 +15,8 @@ import type { Context } from 'aws-lambda';
 import type * as z from './zod';
 import { ledgerFor } from './aws-clients';
 import { BaseConfig, ENV, readConfig, type Env } from './config';
-import { StepStatus } from './constants';
+import { MAX_STEP_OUTPUT_BYTES, StepStatus } from './constants';
+import { storedJson } from './json';
 import { RunRef, StepEnvelope, StepRef } from './contracts';
 import { describeError, InvalidInput, LedgerUnavailable, StepNotStarted } from './errors';
 import type { Ledger } from './ledger/ledger';
@@ -186,7 +187,11 @@ export function jobStep<S extends z.ZodMiniType, R>(
         await recordStepEnd(deps, run, step, end(StepStatus.FAILED, { name, cause: message }), deadline);
         throw error;
       }
-      const ended = end(StepStatus.SUCCEEDED);
+      const text = JSON.stringify(output);
+      const ended = {
+        ...end(StepStatus.SUCCEEDED),
+        ...(text === undefined ? {} : { output: storedJson(text, MAX_STEP_OUTPUT_BYTES) }),
+      };
       // The logic has done its work, which may not be repeatable: a step end that cannot be recorded must not
       // fail the step. It is retried until the deadline, then logged; FinishRun still records the run.
       await recordStepEnd(deps, run, step, ended, deadline);

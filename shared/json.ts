@@ -7,24 +7,31 @@
  */
 import { createHash } from 'node:crypto';
 
-/** A JSON text kept within a byte bound: whole, or its first bytes with the size and hash of the whole. */
-export interface StoredJson {
-  /** The JSON text; only its first `maxBytes` when `truncated`. */
-  text: string;
-  /** UTF-8 size of the whole text. */
-  bytes: number;
-  /** SHA-256 (hex) of the whole text, to match it against another copy (Step Functions keeps one for 90 days). */
-  sha256: string;
-  /** Set when `text` is a prefix. */
-  truncated?: true;
-}
+/**
+ * A JSON text kept within a byte bound: whole, or its first bytes with the size and hash of the whole. A whole
+ * text carries nothing else: its size and hash are its own, and leaving them out keeps a run item within one
+ * write unit.
+ */
+export type StoredJson =
+  | { text: string; truncated?: undefined; bytes?: undefined; sha256?: undefined }
+  | {
+      /** The first bytes of the JSON text. */
+      text: string;
+      truncated: true;
+      /** UTF-8 size of the whole text. */
+      bytes: number;
+      /** SHA-256 (hex) of the whole text, to match it against another copy (Step Functions keeps one 90 days). */
+      sha256: string;
+    };
 
 /** Keep `text` whole when it fits `maxBytes`, else its first `maxBytes` (cut at a character boundary). */
 export function storedJson(text: string, maxBytes: number): StoredJson {
-  const buffer = Buffer.from(text, 'utf8');
-  const sha256 = createHash('sha256').update(buffer).digest('hex');
-  if (buffer.length <= maxBytes) return { text, bytes: buffer.length, sha256 };
-  return { text: utf8Prefix(buffer, maxBytes), bytes: buffer.length, sha256, truncated: true };
+  return cutStoredJson({ text }, maxBytes);
+}
+
+/** UTF-8 size of the whole text a stored copy was made of. */
+export function storedBytes(stored: StoredJson): number {
+  return stored.truncated ? stored.bytes : Buffer.byteLength(stored.text, 'utf8');
 }
 
 /** The first `maxBytes` bytes of a UTF-8 buffer as a string, without a split character at the end. */
@@ -37,8 +44,12 @@ export function utf8Prefix(buffer: Buffer, maxBytes: number): string {
 
 /** Cut a stored copy down to `maxBytes` (keeping the size and hash of the whole). */
 export function cutStoredJson(stored: StoredJson, maxBytes: number): StoredJson {
-  if (Buffer.byteLength(stored.text, 'utf8') <= maxBytes) return stored;
-  return { ...stored, text: utf8Prefix(Buffer.from(stored.text, 'utf8'), maxBytes), truncated: true };
+  const buffer = Buffer.from(stored.text, 'utf8');
+  if (buffer.length <= maxBytes) return stored;
+  const whole = stored.truncated
+    ? { bytes: stored.bytes, sha256: stored.sha256 }
+    : { bytes: buffer.length, sha256: createHash('sha256').update(buffer).digest('hex') };
+  return { text: utf8Prefix(buffer, maxBytes), truncated: true, ...whole };
 }
 
 /**

@@ -108,6 +108,19 @@ export function defineJob<S extends z.ZodMiniObject>(definition: JobDefinition<S
 
 export { DEFAULT_RETENTION_DAYS } from '../shared/constants';
 export const DEFAULT_QUEUE_MAX_WAIT = Duration.minutes(10);
+
+/** The lease outlives the state machine timeout by this much, so an expired lease belongs to a finished run. */
+export const LEASE_MARGIN = Duration.minutes(15);
+
+/** A job's lock lease: no run of the job is RUNNING longer than this. */
+export function leaseSeconds(job: Pick<JobDefinition, 'timeout'>): number {
+  return job.timeout.toSeconds() + LEASE_MARGIN.toSeconds();
+}
+
+/** The earliest start a still-RUNNING run of `job` can have at `now` (ISO), for listings of RUNNING runs. */
+export function runningSince(job: Pick<JobDefinition, 'timeout'>, now: Date): string {
+  return new Date(now.getTime() - leaseSeconds(job) * 1000).toISOString();
+}
 const MAX_TIMEOUT = Duration.days(365);
 
 export class JobDefinitionError extends Error {

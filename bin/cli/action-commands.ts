@@ -53,7 +53,10 @@ export async function actionsCommand(
   return ExitCode.OK;
 }
 
-/** Every action on one resource across runs, newest first: "who released vol-123, and when". */
+/**
+ * Every action carried out on one resource across runs, newest first: "who released vol-123, and when". Dry
+ * runs change nothing and are kept per run (`stepjobs actions <runId>`), not per resource.
+ */
 export async function resourceCommand(
   target: Target,
   io: Output,
@@ -65,10 +68,14 @@ export async function resourceCommand(
     return ExitCode.OK;
   }
   if (page.items.length === 0) {
-    io.out(`No job has planned or taken an action on ${options.resourceId}.`);
+    io.out(
+      `No job has carried out an action on ${options.resourceId}. Dry runs plan without acting and are listed per run: stepjobs actions <runId>.`,
+    );
     return ExitCode.OK;
   }
-  io.out(`Actions on ${options.resourceId}, newest first:`);
+  io.out(
+    `Actions carried out on ${options.resourceId}, newest first (dry runs are listed per run: stepjobs actions <runId>):`,
+  );
   io.out(actionsTable(page.items, true));
   return ExitCode.OK;
 }

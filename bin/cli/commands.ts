@@ -1,12 +1,12 @@
 /**
  * The CLI commands. Each takes a target (local or AWS) and an output sink, so tests run them directly.
  */
-import { DEFAULT_RETENTION_DAYS, RunStatus } from '../../shared/constants';
+import { DEFAULT_RETENTION_DAYS, RunStatus, type TriggerType } from '../../shared/constants';
 import { epochSeconds } from '../../shared/ledger/dynamo';
 import type { RunRecord } from '../../shared/ledger/items';
 import { RunNotFound } from '../../shared/errors';
 import { fireTimes } from '../../shared/schedule-expression';
-import type { JobDefinition } from '../../workflows/job-definition';
+import { runningSince, type JobDefinition } from '../../workflows/job-definition';
 import { CliError, ExitCode } from './errors';
 import { jobReports } from './job-reports';
 import { lastRunText, runDetailText, runsTable, shortTime, statusText, table, zoned } from './format';
@@ -16,7 +16,7 @@ import type { Target } from './target';
 
 export type { Output } from './output';
 
-function jobDefinition(jobs: readonly JobDefinition[], jobId: string): JobDefinition {
+export function jobDefinition(jobs: readonly JobDefinition[], jobId: string): JobDefinition {
   const job = jobs.find((j) => j.id === jobId);
   if (!job) throw new CliError(`Unknown job "${jobId}". Known jobs: ${jobs.map((j) => j.id).join(', ')}`);
   return job;
@@ -154,40 +154,74 @@ function summaryLine(run: RunRecord): string {
   return `Run ${run.runId}: ${statusText(run)}${took}${error}`;
 }
 
-/** `stepjobs history <job>`: runs newest first from the ledger. */
+/** The filters a run listing was asked for, as the CLI options that repeat them. */
+export interface RunFilters {
+  status?: RunStatus;
+  trigger?: TriggerType;
+  since?: string;
+  until?: string;
+}
+
+/** `--status S --trigger T --since T --until T`, for the "More:" hint, so the next page keeps the filters. */
+export function filterOptions(filters: RunFilters): string {
+  return [
+    filters.status && `--status ${filters.status}`,
+    filters.trigger && `--trigger ${filters.trigger}`,
+    filters.since && `--since ${filters.since}`,
+    filters.until && `--until ${filters.until}`,
+  ]
+    .filter(Boolean)
+    .map((part) => ` ${String(part)}`)
+    .join('');
+}
+
+export function filterText(filters: RunFilters): string {
+  return [
+    filters.status && ` with status ${filters.status}`,
+    filters.trigger && ` triggered by ${filters.trigger}`,
+    filters.since && ` since ${shortTime(filters.since)}`,
+    filters.until && ` before ${shortTime(filters.until)}`,
+  ]
+    .filter(Boolean)
+    .join('');
+}
+
+/** `stepjobs history <job>`: runs newest first from the ledger, one page per call whatever the history length. */
 export async function historyCommand(
   target: Target,
   jobs: readonly JobDefinition[],
   io: Output,
-  options: {
+  options: RunFilters & {
     jobId: string;
-    status?: RunStatus;
-    since?: string;
     limit: number;
     json?: boolean;
     cursor?: string;
+    now?: Date;
   },
 ): Promise<number> {
   const job = jobDefinition(jobs, options.jobId);
   const page = await target.ledger.runs.listByJob(job.id, {
     limit: options.limit,
     status: options.status,
+    trigger: options.trigger,
     since: options.since,
+    until: options.until,
     cursor: options.cursor,
+    runningSince: runningSince(job, options.now ?? new Date()),
   });
   if (options.json) {
     io.out(JSON.stringify(page, null, 2));
     return ExitCode.OK;
   }
   if (page.items.length === 0) {
-    io.out(
-      `No runs of ${job.id}${options.status ? ` with status ${options.status}` : ''}${options.since ? ` since ${shortTime(options.since)}` : ''}.`,
-    );
+    io.out(`No runs of ${job.id}${filterText(options)}${options.cursor ? ' after this cursor' : ''}.`);
     return ExitCode.OK;
   }
   io.out(runsTable(page.items));
   if (page.cursor)
-    io.out(`More: stepjobs history ${job.id} --limit ${options.limit} --cursor ${page.cursor}`);
+    io.out(
+      `More: stepjobs history ${job.id}${filterOptions(options)} --limit ${options.limit} --cursor ${page.cursor}`,
+    );
   return ExitCode.OK;
 }
 

@@ -115,6 +115,9 @@ export function runDetailText(detail: RunDetail): string {
   if (run.error) lines.push(`  error      ${run.error.name}${run.error.cause ? `: ${run.error.cause}` : ''}`);
   if (run.output)
     lines.push(`  output     ${truncate(run.output, 400)}${run.outputTruncated ? ' (truncated)' : ''}`);
+  for (const step of detail.steps)
+    if (step.output && step.itemIndex === undefined)
+      lines.push(`  ${`${step.name} →`.padEnd(10)} ${storedText(step.output, 300)}`);
   lines.push(`  expires    ${new Date(run.expiresAt * 1000).toISOString().slice(0, 10)}`);
   if (detail.steps.length > 0) lines.push('', 'Steps', stepsTable(detail.steps, run.status !== 'RUNNING'));
   if (detail.actions.length > 0)

@@ -1,6 +1,11 @@
 /** Parsing of CLI option values, each with an error that names the option and what is wrong. */
 import { readFileSync } from 'node:fs';
-import { MAX_EXECUTION_INPUT_BYTES, MAX_EXECUTION_INPUT_DEPTH, RunStatus } from '../../shared/constants';
+import {
+  MAX_EXECUTION_INPUT_BYTES,
+  MAX_EXECUTION_INPUT_DEPTH,
+  RunStatus,
+  TriggerType,
+} from '../../shared/constants';
 import { fieldPath, pathDeeperThan } from '../../shared/json';
 import { CliError } from './errors';
 
@@ -47,12 +52,46 @@ export function parseLimit(value: string): number {
   return n;
 }
 
+/** `value` as one of `choices` (after `normalize`), or an error naming the option and every choice. */
+function oneOf<T extends string>(
+  option: string,
+  value: string,
+  choices: readonly T[],
+  normalize: (text: string) => string,
+): T {
+  const normalized = normalize(value);
+  const found = choices.find((choice) => choice === normalized);
+  if (found === undefined) throw new CliError(`${option} "${value}" must be one of ${choices.join(', ')}`);
+  return found;
+}
+
 export function parseStatus(value: string): RunStatus {
-  const upper = value.toUpperCase();
-  const statuses = Object.values(RunStatus) as string[];
-  if (!statuses.includes(upper))
-    throw new CliError(`--status "${value}" must be one of ${statuses.join(', ')}`);
-  return upper as RunStatus;
+  return oneOf('--status', value, Object.values(RunStatus), (v) => v.toUpperCase());
+}
+
+export function parseTrigger(value: string): TriggerType {
+  return oneOf('--trigger', value, Object.values(TriggerType), (v) => v.toLowerCase());
+}
+
+/** `--since` and `--until` together: each a duration back from now or an ISO time, `since` before `until`. */
+export function parseWindow(
+  options: { since?: string; until?: string },
+  now = new Date(),
+): { since?: string; until?: string } {
+  const since = options.since === undefined ? undefined : parseSince(options.since, now);
+  const until = options.until === undefined ? undefined : parseUntil(options.until, now);
+  if (since !== undefined && until !== undefined && since >= until)
+    throw new CliError(`--since ${since} is not before --until ${until}`);
+  return { ...(since ? { since } : {}), ...(until ? { until } : {}) };
+}
+
+/** `--until`: like `--since` (a duration back from now, or an ISO time), as an ISO time. */
+export function parseUntil(value: string, now = new Date()): string {
+  try {
+    return parseSince(value, now);
+  } catch {
+    throw new CliError(`--until "${value}" is not a duration (30m, 12h, 7d, 2w) or an ISO date`);
+  }
 }
 
 /** The run input from `--input <json>` or `--input-file <path>`, plus `--dry-run/--no-dry-run`. */

@@ -11,14 +11,17 @@ import { table } from './format';
 /** The parts of the Plan step's output the summary shows. */
 type PlanSummary = Pick<PlanOutput, 'dryRun' | 'simulatedAccount' | 'counts' | 'estimatedMonthlySavingUsd'>;
 
+/** The Plan step's output: on its step record, or in the run's output when the sweep finalized the run. */
 function planOf(detail: RunDetail): PlanSummary | undefined {
-  if (!detail.run.output) return undefined;
+  const step = detail.steps.find((s) => s.name === 'Plan' && s.output !== undefined);
   try {
-    const results = JSON.parse(detail.run.output) as { Plan?: PlanSummary };
-    return results.Plan;
+    if (step?.output)
+      return step.output.truncated ? undefined : (JSON.parse(step.output.text) as PlanSummary);
+    if (detail.run.output) return (JSON.parse(detail.run.output) as { Plan?: PlanSummary }).Plan;
   } catch {
-    return undefined; // a truncated summary: the actions below still tell the story
+    // a cut output: the actions below still tell the story
   }
+  return undefined;
 }
 
 /** Whether the run was a dry run: the plan says so; without one (a run that failed first), its input does. */

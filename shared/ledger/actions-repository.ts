@@ -1,12 +1,7 @@
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor, stripKeys, type TableRef } from './dynamo';
-import type { ActionRecord, Page, PlanBatch } from './items';
+import { batchGetInOrder, mergedKeyPage } from './index-pages';
+import type { ActionRecord, Page, PlanBatch, PlanEntry } from './items';
 import { keys, TABLE_KEYS } from './keys';
 
 const BATCH_SIZE = 25;
@@ -17,8 +12,8 @@ export class ActionsRepository {
   constructor(private readonly table: TableRef) {}
 
   /**
-   * Write action records (idempotent: one item per run, type and resource, so a retried batch overwrites
-   * itself rather than adding a second record).
+   * Write the outcomes of actions carried out (idempotent: one item per run, type and resource, so a retried
+   * batch overwrites itself rather than adding a second record), each indexed by resource (GSI1).
    */
   async record(actions: readonly ActionRecord[]): Promise<void> {
     for (let i = 0; i < actions.length; i += BATCH_SIZE) {
@@ -45,7 +40,7 @@ export class ActionsRepository {
     }
   }
 
-  /** The actions of one run, by type and resource id. */
+  /** The recorded outcomes of one run's actions, by type and resource id. */
   async listByRun(
     runId: string,
     options: { limit?: number; cursor?: string } = {},
@@ -65,31 +60,49 @@ export class ActionsRepository {
     };
   }
 
-  /** Every action on one resource across runs, newest first. */
+  /** Every action carried out on one resource across runs, newest first: a page of index keys, then the items. */
   async listByResource(
     resourceId: string,
     options: { limit?: number; cursor?: string } = {},
   ): Promise<Page<ActionRecord>> {
-    const res = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.tableName,
-        IndexName: TABLE_KEYS.gsi1.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1.pk },
-        ExpressionAttributeValues: { ':pk': keys.resourceActionsPartition(resourceId) },
-        ScanIndexForward: false,
-        Limit: options.limit ?? 50,
-        ExclusiveStartKey: decodeCursor(options.cursor),
-      }),
+    const page = await mergedKeyPage(
+      this.table,
+      [{ index: TABLE_KEYS.gsi1, partition: keys.resourceActionsPartition(resourceId) }],
+      { limit: options.limit ?? 50, cursor: options.cursor },
+    );
+    const items = await batchGetInOrder(
+      this.table,
+      page.keys.map((k) => k.key),
     );
     return {
-      items: (res.Items ?? []).map((item) => stripKeys<ActionRecord>(item)),
-      cursor: encodeCursor(res.LastEvaluatedKey),
+      items: items.map((item) => stripKeys<ActionRecord>(item)),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
     };
   }
 
-  /** Every action of a run, all pages (a plan of 10,000 actions is a handful of 1 MB query pages). */
+  /**
+   * Every action of a run, in plan order: each planned action with its recorded outcome, or PLANNED when it has
+   * none (a dry run, or a batch that was never applied); then any recorded action no plan batch lists. Plan
+   * batches are read a query page at a time; the outcomes of a run that applied are read first (the policy's
+   * caps bound them).
+   */
   async *allByRun(runId: string): AsyncGenerator<ActionRecord> {
+    const outcomes = new Map<string, ActionRecord>();
+    for await (const action of this.recordedByRun(runId)) outcomes.set(actionKey(action), action);
+    for await (const batch of this.planBatches(runId)) {
+      for (const entry of batch.actions) {
+        const key = actionKey(entry);
+        const recorded = outcomes.get(key);
+        if (recorded) {
+          outcomes.delete(key);
+          yield recorded;
+        } else yield plannedRecord(batch, entry);
+      }
+    }
+    yield* outcomes.values();
+  }
+
+  private async *recordedByRun(runId: string): AsyncGenerator<ActionRecord> {
     let cursor: string | undefined;
     do {
       const page = await this.listByRun(runId, { limit: 1000, cursor });
@@ -98,37 +111,37 @@ export class ActionsRepository {
     } while (cursor);
   }
 
+  /** A run's plan batches in order, a query page (at most 1 MB) at a time. */
+  async *planBatches(runId: string): AsyncGenerator<PlanBatch> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const res = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.runPartition(runId), ':prefix': keys.planBatchPrefix },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of res.Items ?? []) yield stripKeys<PlanBatch>(item);
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+  }
+
   /** The current records of some actions of a run, by type and resource id (missing ones are absent). */
   async getMany(
     runId: string,
     refs: ReadonlyArray<{ resourceType: string; resourceId: string }>,
   ): Promise<ActionRecord[]> {
-    const out: ActionRecord[] = [];
-    for (let i = 0; i < refs.length; i += 100) {
-      let pending: Record<string, unknown>[] = refs
-        .slice(i, i + 100)
-        .map((ref) => keys.action(runId, ref.resourceType, ref.resourceId));
-      for (let round = 0; pending.length > 0; round += 1) {
-        if (round >= MAX_UNPROCESSED_ROUNDS) {
-          throw new Error(`DynamoDB left ${pending.length} action reads unprocessed after ${round} rounds`);
-        }
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-        const res = await this.table.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.table.tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        );
-        out.push(
-          ...(res.Responses?.[this.table.tableName] ?? []).map((item) => stripKeys<ActionRecord>(item)),
-        );
-        pending = (res.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return out;
+    const items = await batchGetInOrder(
+      this.table,
+      refs.map((ref) => keys.action(runId, ref.resourceType, ref.resourceId)),
+    );
+    return items.map((item) => stripKeys<ActionRecord>(item));
   }
 
   /** Store one batch of a run's plan, so Map items carry a batch number instead of the plan itself. */
-  async writePlanBatch<T>(batch: PlanBatch<T>): Promise<void> {
+  async writePlanBatch(batch: PlanBatch): Promise<void> {
     await this.table.doc.send(
       new PutCommand({
         TableName: this.table.tableName,
@@ -138,7 +151,7 @@ export class ActionsRepository {
   }
 
   /** One stored batch of a run's plan; throws when it does not exist (a plan is written before it is applied). */
-  async readPlanBatch<T>(runId: string, batch: number): Promise<PlanBatch<T>> {
+  async readPlanBatch(runId: string, batch: number): Promise<PlanBatch> {
     const res = await this.table.doc.send(
       new GetCommand({
         TableName: this.table.tableName,
@@ -147,6 +160,23 @@ export class ActionsRepository {
       }),
     );
     if (!res.Item) throw new Error(`Run ${runId} has no plan batch ${batch}`);
-    return stripKeys<PlanBatch<T>>(res.Item);
+    return stripKeys<PlanBatch>(res.Item);
   }
+}
+
+function actionKey(action: Pick<ActionRecord, 'resourceType' | 'resourceId'>): string {
+  return `${action.resourceType}#${action.resourceId}`;
+}
+
+/** A planned action of `batch` as a record with outcome PLANNED. */
+function plannedRecord(batch: PlanBatch, entry: PlanEntry): ActionRecord {
+  return {
+    runId: batch.runId,
+    jobId: batch.jobId,
+    ...entry,
+    dryRun: batch.dryRun,
+    outcome: 'PLANNED',
+    at: batch.at,
+    expiresAt: batch.expiresAt,
+  };
 }

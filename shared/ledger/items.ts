@@ -53,8 +53,9 @@ export interface RunSummary {
 }
 
 /**
- * One run. `pk=RUN#<runId>`, `sk=RUN`.
- * GSI1: `gsi1pk=JOB#<jobId>`, `gsi1sk=<startedAt>#<runId>`. GSI2: `gsi2pk=DAY#<yyyy-mm-dd>`, `gsi2sk` as GSI1.
+ * One run. `pk=RUN#<runId>`, `sk=RUN`. Kept within 1 KB (one write unit per lifecycle write).
+ * GSI1: `gsi1pk=JOB#<jobId>`, `gsi1sk=<startedAt>#<runId>`, from creation. Once final: GSI2
+ * `gsi2pk=JOB#<jobId>#<status>#<trigger>` and GSI3 `gsi3pk=STATUS#<status>`, both sorted by `gsi1sk`.
  */
 export interface RunRecord {
   runId: string;
@@ -64,7 +65,8 @@ export interface RunRecord {
   trigger: Trigger;
   /**
    * What the caller sent: the execution input as JSON text, whatever its content. On the run item it is cut to
-   * INLINE_INPUT_BYTES; then the run's {@link RunInputs} item holds the whole text.
+   * INLINE_INPUT_BYTES (so the item stays within one write unit); then the run's {@link RunInputs} item holds
+   * the whole text.
    */
   rawInput: StoredJson;
   /**
@@ -74,7 +76,10 @@ export interface RunRecord {
   input?: StoredJson;
   /** Why `rawInput` is empty: a record built from a Step Functions report that did not include the input. */
   inputUnavailable?: string;
-  /** JSON of the step results, cut to MAX_OUTPUT_SUMMARY_BYTES. */
+  /**
+   * JSON of the execution's output, cut to MAX_OUTPUT_SUMMARY_BYTES, for runs finalized from Step Functions'
+   * report (reconciler, sweep). A run the state machine finalized itself has its results on its steps.
+   */
   output?: string;
   outputTruncated?: boolean;
   error?: ErrorInfo;
@@ -123,6 +128,8 @@ export interface StepRecord {
   durationMs?: number;
   error?: ErrorInfo;
   failures?: Array<{ attempt: number; at: string; error: ErrorInfo }>;
+  /** What the latest successful attempt returned, as JSON text cut to MAX_STEP_OUTPUT_BYTES. */
+  output?: StoredJson;
   expiresAt: number;
 }
 
@@ -131,8 +138,9 @@ export type ActionOutcome =
   'PLANNED' | 'DONE' | 'ALREADY_GONE' | 'FAILED' | 'MARKED' | 'CANCELLED' | 'SKIPPED';
 
 /**
- * One action a job took (or planned) on one resource. `pk=RUN#<runId>`, `sk=ACTION#<type>#<resourceId>`.
- * GSI1: `gsi1pk=RES#<resourceId>`, `gsi1sk=<at>#<runId>`: "who released vol-123, and when".
+ * One action a job carried out on one resource. `pk=RUN#<runId>`, `sk=ACTION#<type>#<resourceId>`.
+ * GSI1: `gsi1pk=RES#<resourceId>`, `gsi1sk=<at>#<runId>`: "who released vol-123, and when". A dry run writes no
+ * action items: its planned actions stay in its plan pages (`PLAN#`), listed per run.
  */
 export interface ActionRecord {
   runId: string;
@@ -156,11 +164,31 @@ export interface ActionRecord {
   expiresAt: number;
 }
 
-/** A stored batch of a plan: `pk=RUN#<runId>`, `sk=PLAN#<batch>`. `T` is the job's planned-action type. */
-export interface PlanBatch<T> {
+/** One planned action as a plan batch keeps it: an {@link ActionRecord} without what the batch says once. */
+export type PlanEntry = Pick<
+  ActionRecord,
+  | 'resourceId'
+  | 'resourceArn'
+  | 'resourceType'
+  | 'action'
+  | 'operation'
+  | 'releaseAfter'
+  | 'reason'
+  | 'estimatedMonthlySavingUsd'
+>;
+
+/**
+ * A stored batch of a run's plan: `pk=RUN#<runId>`, `sk=PLAN#<batch>`. Every planned action of a run is in one
+ * batch, dry run or not; a run that applies also records each action's outcome as an {@link ActionRecord}.
+ */
+export interface PlanBatch {
   runId: string;
+  jobId: string;
   batch: number;
-  actions: T[];
+  dryRun: boolean;
+  /** When the plan was made. */
+  at: string;
+  actions: PlanEntry[];
   expiresAt: number;
 }
 

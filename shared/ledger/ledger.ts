@@ -5,7 +5,7 @@ import { ActionsRepository } from './actions-repository';
 import { ledgerDoc } from './dynamo';
 import type { RunRecord } from './items';
 import { JobsRepository } from './jobs-repository';
-import { RunsRepository, type RunFinal } from './runs-repository';
+import { RunsRepository, type FinalizedRunRef, type RunFinal } from './runs-repository';
 
 /** What {@link Ledger.closeRun} did. */
 export interface CloseRunResult {
@@ -48,11 +48,7 @@ export class Ledger {
    * may race or be retried: whoever comes second finds the run final and only makes sure its lock is gone,
    * so a run is counted once.
    */
-  async closeRun(
-    run: { runId: string; jobId: string; startedAt: string },
-    final: RunFinal,
-    nowIso: string,
-  ): Promise<CloseRunResult> {
+  async closeRun(run: FinalizedRunRef, final: RunFinal, nowIso: string): Promise<CloseRunResult> {
     let record: RunRecord;
     try {
       record = await this.runs.finalize(run, final);

@@ -1,14 +1,24 @@
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  FINAL_RUN_STATUSES,
   INLINE_INPUT_BYTES,
+  MAX_STEP_OUTPUT_BYTES,
   RunStatus,
   STORED_RAW_INPUT_BYTES,
   STORED_VALIDATED_INPUT_BYTES,
   StepStatus,
+  TriggerType,
 } from '../constants';
 import { RunAlreadyExists, RunAlreadyFinal, RunNotFound } from '../errors';
-import { cutStoredJson } from '../json';
-import { decodeCursor, encodeCursor, isConditionFailed, stripKeys, type TableRef } from './dynamo';
+import { cutStoredJson, type StoredJson } from '../json';
+import { isConditionFailed, stripKeys, type TableRef } from './dynamo';
+import {
+  batchGetInOrder,
+  mergedKeyPage,
+  queryPartition,
+  type KeySource,
+  type SortRange,
+} from './index-pages';
 import type { ActionRecord, ErrorInfo, Page, RunInputs, RunRecord, StepRecord } from './items';
 import { keys, TABLE_KEYS } from './keys';
 
@@ -21,6 +31,30 @@ export interface ListRunsOptions {
   /** Only runs started before this ISO time. */
   until?: string;
   status?: RunStatus;
+  trigger?: TriggerType;
+  /**
+   * How far back a RUNNING run can have started (the job's lock lease: a run cannot outlive it), for filters
+   * that include RUNNING runs. Required then: RUNNING runs are found in that window of the job's runs, since
+   * a run enters the status indexes only when it becomes final.
+   */
+  runningSince?: string;
+}
+
+/** A job and how far back its RUNNING runs can have started, for {@link RunsRepository.listAll}. */
+export interface RunningWindow {
+  jobId: string;
+  since: string;
+}
+
+const TRIGGERS = Object.values(TriggerType);
+const DEFAULT_PAGE = 20;
+
+/** What finalizing a run needs to know about it: its index keys depend on its job and trigger. */
+export interface FinalizedRunRef {
+  runId: string;
+  jobId: string;
+  startedAt: string;
+  trigger: { type: TriggerType };
 }
 
 export interface RunFinal {
@@ -73,7 +107,10 @@ export class RunsRepository {
           Item: {
             ...keys.run(run.runId),
             ...keys.jobRuns(run.jobId, run.startedAt, run.runId),
-            ...keys.runsByDay(run.startedAt, run.runId),
+            // Final at creation (SKIPPED, DUPLICATE, an invalid input): in the status indexes at once.
+            ...(run.status === RunStatus.RUNNING
+              ? {}
+              : keys.finalRun(run.jobId, run.status, run.trigger.type)),
             type: 'run',
             ...run,
             rawInput,
@@ -99,27 +136,14 @@ export class RunsRepository {
     }
   }
 
-  /** Which of `runIds` have a run record: batched reads of 100 keys, unprocessed keys read again. */
+  /** Which of `runIds` have a run record. */
   async existing(runIds: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    const unique = [...new Set(runIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let pending: Record<string, unknown>[] = unique.slice(i, i + 100).map((id) => keys.run(id));
-      for (let round = 0; pending.length > 0; round += 1) {
-        if (round >= 8) throw new Error(`DynamoDB left ${pending.length} run reads unprocessed`);
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-        const res = await this.table.doc.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.table.tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'runId' },
-            },
-          }),
-        );
-        for (const item of res.Responses?.[this.table.tableName] ?? []) found.add(String(item.runId));
-        pending = (res.UnprocessedKeys?.[this.table.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    }
-    return found;
+    const items = await batchGetInOrder(
+      this.table,
+      [...new Set(runIds)].map((id) => keys.run(id)),
+      ['runId'],
+    );
+    return new Set(items.map((item) => String(item.runId)));
   }
 
   /** One run; throws {@link RunNotFound}. */
@@ -141,16 +165,25 @@ export class RunsRepository {
    * Move a RUNNING run to a final status. Throws {@link RunAlreadyFinal} when it is final already (so a
    * retried or racing finalizer never counts a run twice) and {@link RunNotFound} when there is no run.
    */
-  async finalize(run: { runId: string; startedAt: string }, final: RunFinal): Promise<RunRecord> {
+  async finalize(run: FinalizedRunRef, final: RunFinal): Promise<RunRecord> {
     const { runId } = run;
+    const indexKeys = keys.finalRun(run.jobId, final.status, run.trigger.type);
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = {
       ':status': final.status,
       ':endedAt': final.endedAt,
       ':running': RunStatus.RUNNING,
       ':d': Math.max(0, Date.parse(final.endedAt) - Date.parse(run.startedAt)),
+      ':gsi2pk': indexKeys.gsi2pk,
+      ':gsi3pk': indexKeys.gsi3pk,
     };
-    const sets = ['#status = :status', 'endedAt = :endedAt', 'durationMs = :d'];
+    const sets = [
+      '#status = :status',
+      'endedAt = :endedAt',
+      'durationMs = :d',
+      `${TABLE_KEYS.gsi2.pk} = :gsi2pk`,
+      `${TABLE_KEYS.gsi3.pk} = :gsi3pk`,
+    ];
     for (const field of ['output', 'outputTruncated', 'error', 'finalizedBy'] as const) {
       if (final[field] !== undefined) {
         // Names go through placeholders: `output` is a DynamoDB reserved word.
@@ -179,110 +212,100 @@ export class RunsRepository {
     }
   }
 
-  /** A job's runs, newest first, one page at a time. Cost is one query per page, whatever the history length. */
+  /**
+   * A job's runs, newest first, one page at a time, filtered by status, trigger and start time. A page costs
+   * one query of a page of keys per index partition it merges (at most 7) plus one batch read, whatever the
+   * length of the history.
+   */
   async listByJob(jobId: string, options: ListRunsOptions = {}): Promise<Page<RunRecord>> {
-    return this.queryRuns(
-      TABLE_KEYS.gsi1.name,
-      TABLE_KEYS.gsi1.pk,
-      TABLE_KEYS.gsi1.sk,
-      keys.jobRunsPartition(jobId),
-      options,
-    );
+    const { status, trigger } = options;
+    const statuses = status ? [status] : FINAL_RUN_STATUSES;
+    const sources: KeySource[] =
+      status === undefined && trigger === undefined
+        ? [{ index: TABLE_KEYS.gsi1, partition: keys.jobRunsPartition(jobId) }]
+        : statuses
+            .filter((s) => s !== RunStatus.RUNNING)
+            .flatMap((s) =>
+              (trigger ? [trigger] : TRIGGERS).map((t) => ({
+                index: TABLE_KEYS.gsi2,
+                partition: keys.runFacetPartition(jobId, s, t),
+              })),
+            );
+    if (status === RunStatus.RUNNING || (status === undefined && trigger !== undefined)) {
+      sources.push(this.runningSource([{ jobId, since: required(options.runningSince) }], trigger));
+    }
+    return this.page(sources, options);
   }
 
   /**
-   * Runs of every job started in [since, until), newest first, optionally by status, for audit. Walks the
-   * UTC day buckets of GSI2 from `until` back to `since`; the cursor remembers the day and the position.
+   * Runs of every job, newest first, for audit: by status over GSI3, or over all final statuses merged with
+   * the RUNNING runs of `running` (each job's window, as for {@link listByJob}).
    */
-  async listInWindow(options: ListRunsOptions & { since: string; until: string }): Promise<Page<RunRecord>> {
-    const limit = options.limit ?? 20;
-    const state = options.cursor
-      ? (JSON.parse(Buffer.from(options.cursor, 'base64url').toString('utf8')) as {
-          day: string;
-          key?: string;
-        })
-      : { day: options.until.slice(0, 10) };
-    const firstDay = options.since.slice(0, 10);
-    const items: RunRecord[] = [];
-    let day = state.day;
-    let key = state.key;
-    while (day >= firstDay) {
-      const page = await this.queryRuns(
-        TABLE_KEYS.gsi2.name,
-        TABLE_KEYS.gsi2.pk,
-        TABLE_KEYS.gsi2.sk,
-        keys.dayPartition(day),
-        { ...options, limit: limit - items.length, cursor: key },
-      );
-      items.push(...page.items);
-      if (items.length >= limit) {
-        const next = page.cursor ? { day, key: page.cursor } : { day: previousDay(day) };
-        return {
-          items,
-          cursor: next.day >= firstDay ? Buffer.from(JSON.stringify(next)).toString('base64url') : undefined,
-        };
-      }
-      if (page.cursor) {
-        key = page.cursor;
-        continue;
-      }
-      day = previousDay(day);
-      key = undefined;
-    }
-    return { items };
+  async listAll(options: ListRunsOptions & { running: readonly RunningWindow[] }): Promise<Page<RunRecord>> {
+    const { status } = options;
+    const sources: KeySource[] = (status ? [status] : FINAL_RUN_STATUSES)
+      .filter((s) => s !== RunStatus.RUNNING)
+      .map((s) => ({ index: TABLE_KEYS.gsi3, partition: keys.runStatusPartition(s) }));
+    if (status === undefined || status === RunStatus.RUNNING)
+      sources.push(this.runningSource(options.running));
+    return this.page(sources, options);
   }
 
-  private async queryRuns(
-    indexName: string,
-    pkName: string,
-    skName: string,
-    partition: string,
-    options: ListRunsOptions,
-  ): Promise<Page<RunRecord>> {
-    const limit = options.limit ?? 20;
-    const names: Record<string, string> = { '#pk': pkName };
-    const values: Record<string, unknown> = { ':pk': partition };
-    let condition = '#pk = :pk';
-    // DynamoDB rejects placeholders an expression does not use, so `#sk` is added only with a range.
-    if (options.since || options.until) names['#sk'] = skName;
-    if (options.since && options.until) {
-      condition += ' AND #sk BETWEEN :since AND :until';
-      values[':since'] = options.since;
-      values[':until'] = options.until;
-    } else if (options.since) {
-      condition += ' AND #sk >= :since';
-      values[':since'] = options.since;
-    } else if (options.until) {
-      condition += ' AND #sk < :until';
-      values[':until'] = options.until;
-    }
-    let filter: string | undefined;
-    if (options.status) {
-      filter = '#status = :status';
-      names['#status'] = 'status';
-      values[':status'] = options.status;
-    }
-    // With a status filter a page may come back short; keep reading until it is full or the partition ends.
-    const items: RunRecord[] = [];
-    let startKey = decodeCursor(options.cursor);
-    do {
-      const res = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          IndexName: indexName,
-          KeyConditionExpression: condition,
-          FilterExpression: filter,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ScanIndexForward: false,
-          Limit: limit - items.length,
-          ExclusiveStartKey: startKey,
-        }),
+  private async page(sources: readonly KeySource[], options: ListRunsOptions): Promise<Page<RunRecord>> {
+    const page = await mergedKeyPage(this.table, sources, {
+      limit: options.limit ?? DEFAULT_PAGE,
+      since: options.since,
+      until: options.until,
+      cursor: options.cursor,
+    });
+    const items = await batchGetInOrder(
+      this.table,
+      page.keys.map((k) => k.key),
+    );
+    return {
+      items: items.map((item) => stripKeys<RunRecord>(item)),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+    };
+  }
+
+  /**
+   * The RUNNING runs of some jobs: every run each started within its window (bounded by the lease, not by the
+   * history), read and kept when still RUNNING.
+   */
+  private runningSource(windows: readonly RunningWindow[], trigger?: TriggerType): KeySource {
+    return async (range: SortRange) => {
+      const keysFound: Array<{ key: Record<string, unknown>; order: string }> = [];
+      for (const window of windows) {
+        const since = range.since !== undefined && range.since > window.since ? range.since : window.since;
+        if (range.before !== undefined && since >= range.before) continue;
+        const source = { index: TABLE_KEYS.gsi1, partition: keys.jobRunsPartition(window.jobId) };
+        let before = range.before;
+        for (;;) {
+          const found = await queryPartition(this.table, source, { since, before }, 100);
+          keysFound.push(...found.keys);
+          const last = found.keys.at(-1);
+          if (!found.more || !last) break;
+          before = last.order;
+        }
+      }
+      const items = await batchGetInOrder(
+        this.table,
+        keysFound.map((k) => k.key),
       );
-      items.push(...(res.Items ?? []).map((item) => stripKeys<RunRecord>(item)));
-      startKey = res.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
-    return { items, cursor: encodeCursor(startKey) };
+      const running = new Set(
+        items
+          .filter((item) => item.status === RunStatus.RUNNING)
+          .filter(
+            (item) =>
+              trigger === undefined || (item.trigger as { type?: string } | undefined)?.type === trigger,
+          )
+          .map((item) => `${String(item.pk)}\u0000${String(item.sk)}`),
+      );
+      return {
+        keys: keysFound.filter((k) => running.has(`${String(k.key.pk)}\u0000${String(k.key.sk)}`)),
+        more: false,
+      };
+    };
   }
 
   /** Record the start of an attempt of a step; returns the attempt number (1 for the first). */
@@ -329,23 +352,38 @@ export class RunsRepository {
     runId: string,
     name: string,
     itemIndex: number | undefined,
-    end: { status: StepStatus; endedAt: string; durationMs: number; attempt: number; error?: ErrorInfo },
+    end: {
+      status: StepStatus;
+      endedAt: string;
+      durationMs: number;
+      attempt: number;
+      error?: ErrorInfo;
+      /** What the step returned, as JSON text (cut like an input); the run's results live on its steps. */
+      output?: StoredJson;
+    },
   ): Promise<void> {
     const failed = end.error !== undefined;
+    const output = end.output === undefined ? undefined : cutStoredJson(end.output, MAX_STEP_OUTPUT_BYTES);
     await this.table.doc.send(
       new UpdateCommand({
         TableName: this.table.tableName,
         Key: keys.step(runId, name, itemIndex),
         UpdateExpression:
           'SET #status = :status, endedAt = :endedAt, durationMs = :d' +
+          (output ? ', #output = :output' : '') +
           (failed
             ? ', #error = :error, failures = list_append(if_not_exists(failures, :none), :failure)'
             : ''),
-        ExpressionAttributeNames: { '#status': 'status', ...(failed ? { '#error': 'error' } : {}) },
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          ...(failed ? { '#error': 'error' } : {}),
+          ...(output ? { '#output': 'output' } : {}),
+        },
         ExpressionAttributeValues: {
           ':status': end.status,
           ':endedAt': end.endedAt,
           ':d': end.durationMs,
+          ...(output ? { ':output': output } : {}),
           ...(failed
             ? {
                 ':error': end.error,
@@ -397,6 +435,7 @@ export class RunsRepository {
   }
 }
 
-function previousDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00.000Z`) - 86_400_000).toISOString().slice(0, 10);
+function required(runningSince: string | undefined): string {
+  if (runningSince === undefined) throw new Error('A filter that includes RUNNING runs needs runningSince');
+  return runningSince;
 }

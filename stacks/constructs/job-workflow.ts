@@ -18,6 +18,7 @@ import {
   type StepBuilder,
   type TaskOptions,
   type TaskPolicy,
+  leaseSeconds,
 } from '../../workflows/job-definition';
 import { acknowledgeWildcardResources, STAR_RESOURCE_FINDING } from '../nag';
 import type { LifecycleFunctions } from './lifecycle-functions';
@@ -34,8 +35,6 @@ export interface JobWorkflowProps {
   readonly namePrefix: string;
 }
 
-/** The lease outlives the state machine timeout by this much, so an expired lease belongs to a finished run. */
-export const LEASE_MARGIN = Duration.minutes(15);
 /** Default Lambda and task timeout of a job step. */
 export const DEFAULT_TASK_TIMEOUT = Duration.minutes(1);
 
@@ -177,7 +176,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
     return JobSettings.parse({
       id: definition.id,
       overlap,
-      leaseSeconds: definition.timeout.toSeconds() + LEASE_MARGIN.toSeconds(),
+      leaseSeconds: leaseSeconds(definition),
       retentionDays: definition.retentionDays ?? DEFAULT_RETENTION_DAYS,
       destructive: definition.destructive ?? false,
       queueMaxWaitSeconds: overlap === OverlapPolicy.QUEUE ? this.queueMaxWait.toSeconds() : 0,

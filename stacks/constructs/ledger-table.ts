@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_KEYS } from '../../shared/ledger/keys';
+import { INDEXES, TABLE_KEYS } from '../../shared/ledger/keys';
 
 export interface LedgerTableProps {
   /** Refuse DeleteTable (CloudFormation's included) until the flag is turned off. */
@@ -32,13 +32,14 @@ export class LedgerTable extends Construct {
       deletionProtection: props.deletionProtection,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    for (const gsi of [TABLE_KEYS.gsi1, TABLE_KEYS.gsi2]) {
+    for (const gsi of INDEXES) {
       table.addGlobalSecondaryIndex({
         indexName: gsi.name,
         partitionKey: { name: gsi.pk, type: string },
         sortKey: { name: gsi.sk, type: string },
-        // Run listings and audit queries read whole run items from the index, without a second read each.
-        projectionType: dynamodb.ProjectionType.ALL,
+        // Keys only: a run item is rewritten at every lifecycle step, and an ALL projection would pay for each
+        // rewrite again in every index. Listings read a page of keys, then the page's items in one BatchGetItem.
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
       });
     }
     this.table = table;

@@ -8,7 +8,7 @@ import {
   type DescribeExecutionCommandOutput,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { DEFAULT_RETENTION_DAYS, RunStatus } from '../../shared/constants';
+import { DEFAULT_RETENTION_DAYS, MAX_OUTPUT_SUMMARY_BYTES, RunStatus } from '../../shared/constants';
 import type { JobMachine } from '../../shared/config';
 import { errorFromStates } from '../../shared/errors';
 import { storedJson } from '../../shared/json';
@@ -119,4 +119,22 @@ export function recordForExecution(
     finalizedBy,
     ...(error ? { error } : {}),
   };
+}
+
+/**
+ * An execution's output as JSON, cut to {@link MAX_OUTPUT_SUMMARY_BYTES} so a chatty job cannot push its run record
+ * past DynamoDB's 400 KB item limit. A cut summary is no longer valid JSON; `truncated` says so.
+ */
+export function outputSummary(
+  results: unknown,
+  maxBytes = MAX_OUTPUT_SUMMARY_BYTES,
+): { text: string; truncated: boolean } {
+  const text = JSON.stringify(results);
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return { text, truncated: false };
+  // Cutting at a byte offset can split a multi-byte character; drop the partial one.
+  const cut = Buffer.from(text, 'utf8')
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
+  return { text: cut, truncated: true };
 }

@@ -1,8 +1,8 @@
 /**
- * FinishRun, the last state of a run whose steps all succeeded: the run becomes SUCCEEDED with a bounded
- * summary of its step results, and the job's lock, last run, last success and counters are updated.
+ * FinishRun, the last state of a run whose steps all succeeded: the run becomes SUCCEEDED, and the job's lock,
+ * last run, last success and counters are updated. The results stay on the step records.
  */
-import { MAX_OUTPUT_SUMMARY_BYTES, RunStatus } from '../../shared/constants';
+import { RunStatus } from '../../shared/constants';
 import { FinishRunEvent } from '../../shared/contracts';
 import { lifecycleHandler, type TaskDeps } from '../../shared/handler';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';
@@ -21,17 +21,9 @@ export interface FinishRunResult {
 export async function finishRun(event: FinishRunEvent, deps: TaskDeps): Promise<FinishRunResult> {
   const { run } = event;
   const now = deps.now().toISOString();
-  const summary = outputSummary(event.results);
-  const closed = await deps.ledger.closeRun(
-    run,
-    {
-      status: RunStatus.SUCCEEDED,
-      endedAt: now,
-      output: summary.text,
-      ...(summary.truncated ? { outputTruncated: true } : {}),
-    },
-    now,
-  );
+  // The step results are on the step records already (each step stores what it returned): the run item
+  // stays small, one write unit.
+  const closed = await deps.ledger.closeRun(run, { status: RunStatus.SUCCEEDED, endedAt: now }, now);
   if (!closed.finalized) {
     logger.warn('Run was already final; released its lock only', { status: closed.run.status });
   }
@@ -52,21 +44,3 @@ export const handler = lifecycleHandler('FinishRun', FinishRunEvent, async (even
   }
   return result;
 });
-
-/**
- * The step results as JSON, cut to {@link MAX_OUTPUT_SUMMARY_BYTES} so a chatty job cannot push its run record
- * past DynamoDB's 400 KB item limit. A cut summary is no longer valid JSON; `truncated` says so.
- */
-export function outputSummary(
-  results: Record<string, unknown>,
-  maxBytes = MAX_OUTPUT_SUMMARY_BYTES,
-): { text: string; truncated: boolean } {
-  const text = JSON.stringify(results);
-  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return { text, truncated: false };
-  // Cutting at a byte offset can split a multi-byte character; drop the partial one.
-  const cut = Buffer.from(text, 'utf8')
-    .subarray(0, maxBytes)
-    .toString('utf8')
-    .replace(/\uFFFD+$/, '');
-  return { text: cut, truncated: true };
-}

@@ -30,7 +30,7 @@ import {
   runStatusOf,
   type ExecutionFacts,
 } from './execution-record';
-import { outputSummary } from './finish-run';
+import { outputSummary } from './execution-record';
 
 /** The schedule's event; nothing in it is used. */
 export const SweepEvent = z.looseObject({});
@@ -134,6 +134,7 @@ async function* staleRunningRuns(deps: SweepDeps, machine: JobMachine): AsyncGen
       status: RunStatus.RUNNING,
       since,
       until,
+      runningSince: since,
       limit: PAGE_SIZE,
       cursor,
     });

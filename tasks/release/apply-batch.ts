@@ -13,7 +13,7 @@ import { accountClients } from './account';
 import { ReleasePolicy } from './input';
 import { TAGS, type Clients, type PlannedAction } from './model';
 import { adapters } from './resources';
-import { toActionRecord } from './plan';
+import { fromPlanEntry, toActionRecord } from './plan';
 
 export const ApplyBatchData = z.object({ batch: z.int().check(z.nonnegative()), policy: ReleasePolicy });
 export type ApplyBatchData = z.infer<typeof ApplyBatchData>;
@@ -51,15 +51,13 @@ export async function applyBatch(
   ctx: StepContext,
   clients = accountClients(ctx.env),
 ): Promise<ApplyBatchOutput> {
-  const stored = await ctx.ledger.actions.readPlanBatch<PlannedAction>(ctx.run.runId, data.batch);
-  const current = await ctx.ledger.actions.getMany(
-    ctx.run.runId,
-    stored.actions.map((a) => ({ resourceType: a.type, resourceId: a.resourceId })),
-  );
+  const stored = await ctx.ledger.actions.readPlanBatch(ctx.run.runId, data.batch);
+  const planned = stored.actions.map(fromPlanEntry);
+  const current = await ctx.ledger.actions.getMany(ctx.run.runId, stored.actions);
   const done = new Set(
     current.filter((r) => FINAL.includes(r.outcome)).map((r) => `${r.resourceType}#${r.resourceId}`),
   );
-  const todo = stored.actions.filter((a) => !done.has(`${a.type}#${a.resourceId}`));
+  const todo = planned.filter((a) => !done.has(`${a.type}#${a.resourceId}`));
 
   const records: ActionRecord[] = [];
   let failed = 0;
@@ -67,10 +65,9 @@ export async function applyBatch(
   for (let i = 0; i < todo.length; i += CONCURRENCY) {
     await Promise.all(
       todo.slice(i, i + CONCURRENCY).map(async (action) => {
-        const base = toActionRecord(action, ctx, false, '');
         try {
           const outcome = await applyOne(clients, action, data.policy);
-          records.push({ ...base, outcome, at: ctx.now().toISOString() });
+          records.push(toActionRecord(action, ctx, outcome, ctx.now().toISOString()));
         } catch (error) {
           if (error instanceof TransientError) {
             transient ??= error;
@@ -79,10 +76,8 @@ export async function applyBatch(
           failed += 1;
           const { name, message } = describeError(error);
           records.push({
-            ...base,
-            outcome: 'FAILED',
+            ...toActionRecord(action, ctx, 'FAILED', ctx.now().toISOString()),
             error: { name, cause: message },
-            at: ctx.now().toISOString(),
           });
         }
       }),

@@ -5,7 +5,7 @@
  */
 import * as z from '../../shared/zod';
 import { jobStep, type StepContext } from '../../shared/handler';
-import type { ActionRecord } from '../../shared/ledger/items';
+import type { ActionRecord, PlanEntry } from '../../shared/ledger/items';
 import { logger } from '../../shared/powertools';
 import { accountClients, isSimulated } from './account';
 import { ActionNotAllowed } from './errors';
@@ -49,27 +49,49 @@ export async function discoverAll(clients: Clients, input: ReleaseInput): Promis
   return perType.flat();
 }
 
-export function toActionRecord(
-  action: PlannedAction,
-  ctx: Pick<StepContext, 'run'>,
-  dryRun: boolean,
-  at: string,
-): ActionRecord {
+/** A planned action as the ledger's plan batches keep it. */
+export function toPlanEntry(action: PlannedAction): PlanEntry {
   return {
-    runId: ctx.run.runId,
-    jobId: ctx.run.jobId,
     resourceId: action.resourceId,
     resourceArn: action.arn,
     resourceType: action.type,
     action: action.kind,
     operation: action.operation,
     ...(action.releaseAfter ? { releaseAfter: action.releaseAfter } : {}),
-    dryRun,
-    outcome: 'PLANNED',
     reason: action.reason,
     ...(action.estimatedMonthlySavingUsd === null
       ? {}
       : { estimatedMonthlySavingUsd: action.estimatedMonthlySavingUsd }),
+  };
+}
+
+/** A plan batch entry back as the action ApplyBatch carries out. */
+export function fromPlanEntry(entry: PlanEntry): PlannedAction {
+  return {
+    type: entry.resourceType as PlannedAction['type'],
+    resourceId: entry.resourceId,
+    arn: entry.resourceArn ?? '',
+    kind: entry.action as PlannedAction['kind'],
+    operation: entry.operation ?? entry.action,
+    reason: entry.reason,
+    ...(entry.releaseAfter ? { releaseAfter: entry.releaseAfter } : {}),
+    estimatedMonthlySavingUsd: entry.estimatedMonthlySavingUsd ?? null,
+  };
+}
+
+/** The outcome of carrying out a planned action, as the ledger records it (indexed by resource). */
+export function toActionRecord(
+  action: PlannedAction,
+  ctx: Pick<StepContext, 'run'>,
+  outcome: ActionRecord['outcome'],
+  at: string,
+): ActionRecord {
+  return {
+    runId: ctx.run.runId,
+    jobId: ctx.run.jobId,
+    ...toPlanEntry(action),
+    dryRun: false,
+    outcome,
     at,
     expiresAt: ctx.run.expiresAt,
   };
@@ -96,19 +118,21 @@ export async function plan(
   // Fails the run before anything is touched (and before anything is recorded as planned).
   checkCaps(result, input.policy);
 
+  // Every planned action goes into the run's plan batches, dry run or not: a few hundred actions per item,
+  // a fraction of a write unit each. A run that applies lists its batches for the Apply Map.
   const at = now.toISOString();
-  await ctx.ledger.actions.record(result.actions.map((a) => toActionRecord(a, ctx, input.dryRun, at)));
   const batches: number[] = [];
-  if (!input.dryRun) {
-    for (let i = 0, batch = 0; i < result.actions.length; i += input.policy.batchSize, batch += 1) {
-      await ctx.ledger.actions.writePlanBatch({
-        runId: ctx.run.runId,
-        batch,
-        actions: result.actions.slice(i, i + input.policy.batchSize),
-        expiresAt: ctx.run.expiresAt,
-      });
-      batches.push(batch);
-    }
+  for (let i = 0, batch = 0; i < result.actions.length; i += input.policy.batchSize, batch += 1) {
+    await ctx.ledger.actions.writePlanBatch({
+      runId: ctx.run.runId,
+      jobId: ctx.run.jobId,
+      batch,
+      dryRun: input.dryRun,
+      at,
+      actions: result.actions.slice(i, i + input.policy.batchSize).map(toPlanEntry),
+      expiresAt: ctx.run.expiresAt,
+    });
+    if (!input.dryRun) batches.push(batch);
   }
   const planned = { mark: 0, release: 0, cancel: 0 };
   let saving = 0;

@@ -146,6 +146,20 @@ describe('stepjobs (local)', () => {
     expectUsageError(await cli('show', 'nope'), /No run "nope" in the local ledger/);
   });
 
+  it('names --trigger, --until and --cursor when it cannot read them', async () => {
+    expectUsageError(
+      await cli('history', 'heartbeat', '--trigger', 'cron'),
+      /--trigger "cron" must be one of schedule, manual, cli/,
+    );
+    expectUsageError(await cli('audit', '--until', 'tomorrow'), /--until "tomorrow"/);
+    expectUsageError(
+      await cli('audit', '--since', '1d', '--until', '2d'),
+      /--since .* is not before --until/,
+    );
+    expectUsageError(await cli('audit', '--json', '--csv'), /--json and --csv cannot be used together/);
+    expectUsageError(await cli('history', 'heartbeat', '--cursor', 'bogus'), /Invalid page cursor "bogus"/);
+  });
+
   it('names --since when it cannot read it', async () => {
     expectUsageError(await cli('history', 'heartbeat', '--since', 'yesterday'), /--since "yesterday"/);
   });

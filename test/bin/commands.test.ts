@@ -1,4 +1,5 @@
 import '../helpers/quiet';
+import { AUDIT_CSV_COLUMNS, auditCommand } from '../../bin/cli/audit-command';
 import {
   exitCodeFor,
   historyCommand,
@@ -22,7 +23,7 @@ const db = useEmbeddedLedger();
 /** An output sink that keeps the lines. */
 function lines(): Output & { text(): string } {
   const out: string[] = [];
-  return { out: (text) => out.push(text), text: () => out.join('\n') };
+  return { out: (text) => out.push(text), note: (text) => out.push(text), text: () => out.join('\n') };
 }
 
 /** A target over a real ledger whose startRun answers `started` (what AWS or the engine reported). */
@@ -140,6 +141,34 @@ describe('historyCommand', () => {
     expect(second.text()).toContain('r-old');
   });
 
+  it('keeps every filter in the hint for the next page', async () => {
+    const ledger = await db.fresh();
+    for (const [i, runId] of ['f-1', 'f-2', 'ok-1'].entries())
+      await ledger.runs.create(
+        runningRecord({
+          runId,
+          startedAt: `2026-11-30T1${i}:00:00.000Z`,
+          trigger: { type: 'cli' },
+          status: runId.startsWith('f') ? RunStatus.FAILED : RunStatus.SUCCEEDED,
+        }),
+      );
+    const target = fakeTarget(ledger, {}, 'local');
+    const filters = { status: RunStatus.FAILED, trigger: 'cli' as const, since: '2026-11-30T00:00:00.000Z' };
+    const first = lines();
+    await historyCommand(target, jobs, first, { jobId: 'heartbeat', limit: 1, ...filters });
+    expect(first.text()).toContain('f-2');
+    const hint = /^More: (.*)$/m.exec(first.text())?.[1] ?? '';
+    expect(hint).toMatch(
+      /^stepjobs history heartbeat --status FAILED --trigger cli --since 2026-11-30T00:00:00.000Z --limit 1 --cursor \S+$/,
+    );
+    const second = lines();
+    const cursor = /--cursor (\S+)$/.exec(hint)?.[1];
+    await historyCommand(target, jobs, second, { jobId: 'heartbeat', limit: 1, ...filters, cursor });
+    expect(second.text()).toContain('f-1');
+    expect(second.text()).not.toContain('ok-1');
+    expect(second.text()).not.toContain('More:');
+  });
+
   it('says when no run matches', async () => {
     const io = lines();
     await historyCommand(fakeTarget(await db.fresh()), jobs, io, {
@@ -225,5 +254,82 @@ describe('pause and unlock on AWS', () => {
     await expect(
       unlockCommand(fakeTarget(ledger), [heartbeat], lines(), { jobId: 'heartbeat', reason: '  ' }),
     ).rejects.toThrow('--reason must say why');
+  });
+});
+
+describe('auditCommand', () => {
+  async function auditLedger() {
+    const ledger = await db.fresh();
+    const runs = [
+      { runId: 'a-1', jobId: 'heartbeat', status: RunStatus.SUCCEEDED, at: '2026-11-30T10:00:00.000Z' },
+      { runId: 'b-1', jobId: 'cleanup', status: RunStatus.FAILED, at: '2026-11-30T11:00:00.000Z' },
+      { runId: 'a-2', jobId: 'heartbeat', status: RunStatus.FAILED, at: '2026-11-30T12:00:00.000Z' },
+    ];
+    for (const r of runs)
+      await ledger.runs.create(
+        runningRecord({
+          runId: r.runId,
+          jobId: r.jobId,
+          startedAt: r.at,
+          status: r.status,
+          trigger: { type: 'cli', principal: 'arn:aws:iam::123456789012:user/jane, "ops"' },
+          ...(r.status === RunStatus.FAILED ? { error: { name: 'Boom', cause: 'it broke' } } : {}),
+        }),
+      );
+    return ledger;
+  }
+  const allJobs = [heartbeat, { ...heartbeat, id: 'cleanup' }];
+
+  it('lists every job’s runs newest first, pages with a hint that keeps the filters', async () => {
+    const target = fakeTarget(await auditLedger(), {}, 'local');
+    const io = lines();
+    await auditCommand(target, allJobs, io, { limit: 2, format: 'table', since: '2026-11-30T00:00:00.000Z' });
+    const text = io.text();
+    expect(text.indexOf('a-2')).toBeLessThan(text.indexOf('b-1'));
+    expect(text).not.toContain('a-1');
+    expect(text).toMatch(/^More: stepjobs audit --since 2026-11-30T00:00:00.000Z --limit 2 --cursor \S+$/m);
+
+    const failed = lines();
+    await auditCommand(target, allJobs, failed, { limit: 10, format: 'table', status: RunStatus.FAILED });
+    expect(failed.text()).toContain('a-2');
+    expect(failed.text()).toContain('b-1');
+    expect(failed.text()).not.toContain('a-1');
+    expect(failed.text()).not.toContain('More:');
+
+    const oneJob = lines();
+    await auditCommand(target, allJobs, oneJob, { limit: 10, format: 'table', jobId: 'cleanup' });
+    expect(oneJob.text()).toContain('b-1');
+    expect(oneJob.text()).not.toContain('a-2');
+  });
+
+  it('writes CSV with a header, quoting what needs it, and the hint beside it', async () => {
+    const target = fakeTarget(await auditLedger(), {}, 'local');
+    const out: string[] = [];
+    const notes: string[] = [];
+    await auditCommand(
+      target,
+      allJobs,
+      { out: (t) => out.push(t), note: (t) => notes.push(t) },
+      { limit: 2, format: 'csv' },
+    );
+    const [header, first, second, ...rest] = out.join('\n').split('\n');
+    expect(header).toBe(AUDIT_CSV_COLUMNS.join(','));
+    expect(rest).toEqual([]);
+    expect(first).toMatch(
+      /^a-2,heartbeat,FAILED,cli,"arn:aws:iam::123456789012:user\/jane, ""ops""",,2026-11-30T12:00:00.000Z,.*,Boom: it broke,/,
+    );
+    expect(second).toMatch(/^b-1,cleanup,FAILED,/);
+    expect(notes).toEqual([expect.stringMatching(/^More: stepjobs audit --limit 2 --csv --cursor \S+$/)]);
+  });
+
+  it('--json prints the page with its cursor', async () => {
+    const io = lines();
+    await auditCommand(fakeTarget(await auditLedger(), {}, 'local'), allJobs, io, {
+      limit: 5,
+      format: 'json',
+    });
+    const page = JSON.parse(io.text()) as { items: Array<{ runId: string }>; cursor?: string };
+    expect(page.items.map((r) => r.runId)).toEqual(['a-2', 'b-1', 'a-1']);
+    expect(page.cursor).toBeUndefined();
   });
 });

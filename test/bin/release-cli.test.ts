@@ -125,19 +125,25 @@ describe('stepjobs start, then a run that applies', () => {
     expect(rowsWith(applied.stdout, dueInstance?.resource.id ?? '?').join()).toMatch(/│ DONE /);
   });
 
-  it('resource <id> shows what every run planned or did to it, newest first', async () => {
+  it('resource <id> shows what every run carried out on it, newest first; dry runs are kept per run', async () => {
     const id = dueInstance?.resource.id ?? '?';
     const result = await cli('resource', id);
     expect(result).toMatchObject({ code: ExitCode.OK, stderr: '' });
-    expect(result.stdout).toContain(`Actions on ${id}, newest first:`);
-    const rows = rowsWith(result.stdout, appliedRunId).concat(rowsWith(result.stdout, startRunId));
-    expect(rows).toHaveLength(2);
+    expect(result.stdout).toContain(
+      `Actions carried out on ${id}, newest first (dry runs are listed per run: stepjobs actions <runId>):`,
+    );
+    const rows = rowsWith(result.stdout, appliedRunId);
+    expect(rows).toHaveLength(1);
     expect(rows[0]).toMatch(/release \(stop\)\s+│ DONE /);
-    expect(rows[1]).toMatch(/release \(stop\)\s+│ PLANNED /);
-    expect(result.stdout.indexOf(appliedRunId)).toBeLessThan(result.stdout.indexOf(startRunId));
+    // The dry run of npm start planned the same release: it is in that run's actions, not indexed by resource.
+    expect(rowsWith(result.stdout, startRunId)).toEqual([]);
+    const dry = await cli('actions', startRunId);
+    expect(rowsWith(dry.stdout, id).join()).toMatch(/release \(stop\)\s+│ PLANNED /);
 
     const unknown = await cli('resource', 'vol-0nothing');
-    expect(unknown.stdout).toContain('No job has planned or taken an action on vol-0nothing.');
+    expect(unknown.stdout).toContain(
+      'No job has carried out an action on vol-0nothing. Dry runs plan without acting and are listed per run: stepjobs actions <runId>.',
+    );
   });
 
   it('simulated-account lists the account as it is now, and says it is simulated', async () => {

@@ -57,8 +57,9 @@ describe('a successful heartbeat run', () => {
       expect.objectContaining({ name: 'Heartbeat', status: StepStatus.SUCCEEDED, attempts: 1 }),
     ]);
     expect(steps[0]?.failures).toBeUndefined();
-    expect(JSON.parse(run.output ?? '')).toEqual({ Heartbeat: heartbeatOutput(result) });
-    expect(run.outputTruncated).toBeUndefined();
+    // What the step returned is on its step record; the run item stays small.
+    expect(JSON.parse(steps[0]?.output?.text ?? '')).toEqual(heartbeatOutput(result));
+    expect(run.output).toBeUndefined();
 
     const state = await jobState(HEARTBEAT);
     const summary = {
@@ -113,8 +114,8 @@ describe('step errors', () => {
 
     const { run, steps } = await detail(result);
     expect(run.status).toBe(RunStatus.SUCCEEDED);
-    expect(JSON.parse(run.output ?? '')).toEqual({ [WORK_STEP]: { attempt: 3, sleptMs: 0 } });
     expect(steps).toHaveLength(1);
+    expect(JSON.parse(steps[0]?.output?.text ?? '')).toEqual({ attempt: 3, sleptMs: 0 });
     const [step] = steps;
     expect(step).toMatchObject({ name: WORK_STEP, status: StepStatus.SUCCEEDED, attempts: 3 });
     // A later successful attempt clears the step's error; the failures stay.

@@ -66,7 +66,8 @@ describe('a manual run with {}', () => {
 
     expect(result.status).toBe('SUCCEEDED');
     expect(events.entered()).toEqual(['StartRun', 'Decide', 'Plan', 'Apply', 'Report', 'FinishRun']);
-    const { run } = await runtime().ledger.runs.detail(result.runId);
+    const detail = await runtime().ledger.runs.detail(result.runId);
+    const { run } = detail;
     expect(run.status).toBe(RunStatus.SUCCEEDED);
     expect(JSON.parse(run.input?.text ?? '')).toMatchObject({ dryRun: true });
 
@@ -88,8 +89,9 @@ describe('a manual run with {}', () => {
       totals: { actions: actions.length, failed: 0, notApplied: 0, released: 0 },
     });
     expect(Report.totals.wouldRelease).toBe(expected.filter((c) => c.expected === 'release').length);
-    // FinishRun stored the report on the run record.
-    expect(JSON.parse(run.output ?? '{}')).toMatchObject({ Report: { dryRun: true } });
+    // The Report step's record holds the report.
+    const reportStep = detail.steps.find((s) => s.name === 'Report');
+    expect(JSON.parse(reportStep?.output?.text ?? '{}')).toMatchObject({ dryRun: true });
   });
 });
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  TableLayoutMismatch,
   createTables,
   ledgerTableInput,
   startEmbeddedDynamoDb,
@@ -24,7 +25,7 @@ describe('embedded DynamoDB', () => {
     expect(db.endpoint).not.toMatch(/:0$/);
   });
 
-  it('creates the ledger table with its two indexes and waits until it is ACTIVE', async () => {
+  it('creates the ledger table with its three indexes and waits until it is ACTIVE', async () => {
     await createTables(db.client, [ledgerTableInput('ledger-a')]);
     const { Table } = await db.client.send(new DescribeTableCommand({ TableName: 'ledger-a' }));
     expect(Table?.TableStatus).toBe('ACTIVE');
@@ -40,11 +41,24 @@ describe('embedded DynamoDB', () => {
     }));
     expect(indexes).toEqual(
       expect.arrayContaining([
-        { name: 'gsi1', keys: ['gsi1pk', 'gsi1sk'], projection: 'ALL', status: 'ACTIVE' },
-        { name: 'gsi2', keys: ['gsi2pk', 'gsi2sk'], projection: 'ALL', status: 'ACTIVE' },
+        { name: 'gsi1', keys: ['gsi1pk', 'gsi1sk'], projection: 'KEYS_ONLY', status: 'ACTIVE' },
+        { name: 'gsi2', keys: ['gsi2pk', 'gsi1sk'], projection: 'KEYS_ONLY', status: 'ACTIVE' },
+        { name: 'gsi3', keys: ['gsi3pk', 'gsi1sk'], projection: 'KEYS_ONLY', status: 'ACTIVE' },
       ]),
     );
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+  });
+
+  it('refuses a table left by another version, with other indexes, in one line naming both layouts', async () => {
+    const old = ledgerTableInput('ledger-old');
+    await createTables(db.client, [
+      { ...old, GlobalSecondaryIndexes: old.GlobalSecondaryIndexes?.slice(0, 2) },
+    ]);
+    const again = createTables(db.client, [old]);
+    await expect(again).rejects.toBeInstanceOf(TableLayoutMismatch);
+    await expect(again).rejects.toThrow(
+      'The local table ledger-old was created by another version of stepjobs (indexes gsi1 gsi1pk/gsi1sk KEYS_ONLY, gsi2 gsi2pk/gsi1sk KEYS_ONLY; this version needs gsi1 gsi1pk/gsi1sk KEYS_ONLY, gsi2 gsi2pk/gsi1sk KEYS_ONLY, gsi3 gsi3pk/gsi1sk KEYS_ONLY): move its data directory aside, or delete it to start a new local ledger',
+    );
   });
 
   it('skips tables that exist, keeping their data', async () => {

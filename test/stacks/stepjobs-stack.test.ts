@@ -22,20 +22,21 @@ const heartbeatMachine = stateMachineIdOf(template, 'heartbeat');
 describe('ledger table', () => {
   test('has the keys and indexes of shared/ledger/keys.ts, on demand, with PITR, TTL and encryption', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    // Keys only; GSI2 and GSI3 sort on GSI1's sort key attribute.
     const gsi = (name: string) => ({
       IndexName: name,
       KeySchema: [
         { AttributeName: `${name}pk`, KeyType: 'HASH' },
-        { AttributeName: `${name}sk`, KeyType: 'RANGE' },
+        { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: 'KEYS_ONLY' },
     });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2')],
+      GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2'), gsi('gsi3')],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },

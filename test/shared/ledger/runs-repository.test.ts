@@ -37,6 +37,13 @@ async function createRuns(
 }
 
 const ids = (runs: readonly RunRecord[]) => runs.map((run) => run.runId);
+/** What finalize needs to know of a run created by `runningRecord` (a manual run of heartbeat). */
+const ref = (runId: string) => ({
+  runId,
+  jobId: 'heartbeat',
+  startedAt: T0,
+  trigger: { type: 'manual' as const },
+});
 
 describe('RunsRepository', () => {
   describe('create, get and find', () => {
@@ -72,17 +79,14 @@ describe('RunsRepository', () => {
   describe('finalize', () => {
     it('moves a RUNNING run to its final status with end, duration, output and error', async () => {
       const ledger = await db.fresh();
-      await ledger.runs.create(runningRecord({ runId: 'run-1', startedAt: T0 }));
-      const final = await ledger.runs.finalize(
-        { runId: 'run-1', startedAt: T0 },
-        {
-          status: RunStatus.FAILED,
-          endedAt: '2026-11-30T10:00:02.500Z',
-          output: '{"a":1}',
-          error: { name: 'Boom', cause: 'it broke' },
-          finalizedBy: 'reconciler',
-        },
-      );
+      await ledger.runs.create(runningRecord(ref('run-1')));
+      const final = await ledger.runs.finalize(ref('run-1'), {
+        status: RunStatus.FAILED,
+        endedAt: '2026-11-30T10:00:02.500Z',
+        output: '{"a":1}',
+        error: { name: 'Boom', cause: 'it broke' },
+        finalizedBy: 'reconciler',
+      });
       expect(final).toMatchObject({
         status: RunStatus.FAILED,
         endedAt: '2026-11-30T10:00:02.500Z',
@@ -96,15 +100,9 @@ describe('RunsRepository', () => {
 
     it('refuses to finalize twice and keeps the first outcome', async () => {
       const ledger = await db.fresh();
-      await ledger.runs.create(runningRecord({ runId: 'run-1', startedAt: T0 }));
-      await ledger.runs.finalize(
-        { runId: 'run-1', startedAt: T0 },
-        { status: RunStatus.SUCCEEDED, endedAt: T0 },
-      );
-      const second = ledger.runs.finalize(
-        { runId: 'run-1', startedAt: T0 },
-        { status: RunStatus.ABORTED, endedAt: T0 },
-      );
+      await ledger.runs.create(runningRecord(ref('run-1')));
+      await ledger.runs.finalize(ref('run-1'), { status: RunStatus.SUCCEEDED, endedAt: T0 });
+      const second = ledger.runs.finalize(ref('run-1'), { status: RunStatus.ABORTED, endedAt: T0 });
       await expect(second).rejects.toBeInstanceOf(RunAlreadyFinal);
       await expect(second).rejects.toMatchObject({ status: RunStatus.SUCCEEDED });
       expect((await ledger.runs.get('run-1')).status).toBe(RunStatus.SUCCEEDED);
@@ -112,10 +110,7 @@ describe('RunsRepository', () => {
 
     it('throws RunNotFound for a run that was never recorded', async () => {
       const ledger = await db.fresh();
-      const missing = ledger.runs.finalize(
-        { runId: 'ghost', startedAt: T0 },
-        { status: RunStatus.FAILED, endedAt: T0 },
-      );
+      const missing = ledger.runs.finalize(ref('ghost'), { status: RunStatus.FAILED, endedAt: T0 });
       await expect(missing).rejects.toBeInstanceOf(RunNotFound);
     });
   });
@@ -178,43 +173,168 @@ describe('RunsRepository', () => {
     });
   });
 
-  describe('listInWindow', () => {
-    it('walks the day buckets of every job newest first, by status, across pages', async () => {
-      const ledger = await db.fresh();
-      // Three days, four runs a day, two jobs; the second run of each day failed.
-      for (const [d, day] of ['2026-11-28', '2026-11-29', '2026-11-30'].entries()) {
-        await createRuns(ledger, 4, {
-          jobId: d % 2 === 0 ? 'heartbeat' : 'cleanup',
-          from: `${day}T08:00:00.000Z`,
-          prefix: day,
-          status: (i) => (i === 1 ? RunStatus.FAILED : RunStatus.SUCCEEDED),
+  describe('listByJob over the status indexes', () => {
+    /** Runs created RUNNING then finalized: they enter the status indexes as a real run does. */
+    async function finalizedRuns(
+      ledger: Ledger,
+      count: number,
+      status: (i: number) => RunRecord['status'],
+      trigger: (i: number) => 'schedule' | 'manual' | 'cli',
+    ) {
+      for (let i = 0; i < count; i += 1) {
+        const run = runningRecord({
+          runId: `run-${String(i).padStart(2, '0')}`,
+          startedAt: new Date(Date.parse(T0) + i * MINUTE).toISOString(),
+          trigger: { type: trigger(i) },
         });
+        await ledger.runs.create(run);
+        if (status(i) !== RunStatus.RUNNING)
+          await ledger.runs.finalize(run, {
+            status: status(i),
+            endedAt: new Date(Date.parse(run.startedAt) + 1000).toISOString(),
+          });
       }
-      await createRuns(ledger, 2, { from: '2026-11-27T23:00:00.000Z', prefix: 'before' });
-      const window = { since: '2026-11-28T00:00:00.000Z', until: '2026-11-30T23:59:59.999Z' };
+    }
+    const triggers = ['schedule', 'manual', 'cli'] as const;
+    const statusOf = (i: number) =>
+      i % 4 === 0 ? RunStatus.FAILED : i === 29 ? RunStatus.RUNNING : RunStatus.SUCCEEDED;
+    const runningSince = '2026-11-30T00:00:00.000Z';
 
+    it('filters by trigger, merged across statuses, with the RUNNING runs of the window', async () => {
+      const ledger = await db.fresh();
+      await finalizedRuns(ledger, 30, statusOf, (i) => triggers[i % 3] ?? 'cli');
+      // Indexes 2, 5, 8, ... 29 are cli; 29 is still RUNNING.
+      const all: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await ledger.runs.listByJob('heartbeat', {
+          trigger: 'cli',
+          limit: 4,
+          cursor,
+          runningSince,
+        });
+        all.push(...ids(page.items));
+        cursor = page.cursor;
+      } while (cursor);
+      expect(all).toEqual(
+        ['29', '26', '23', '20', '17', '14', '11', '08', '05', '02'].map((n) => `run-${n}`),
+      );
+    });
+
+    it('filters by status and trigger together, and by status alone merged across triggers', async () => {
+      const ledger = await db.fresh();
+      await finalizedRuns(ledger, 30, statusOf, (i) => triggers[i % 3] ?? 'cli');
+      const failedCli = await ledger.runs.listByJob('heartbeat', {
+        status: RunStatus.FAILED,
+        trigger: 'cli',
+        runningSince,
+      });
+      expect(ids(failedCli.items)).toEqual(['run-20', 'run-08']);
+      const failed = await ledger.runs.listByJob('heartbeat', {
+        status: RunStatus.FAILED,
+        limit: 3,
+        runningSince,
+      });
+      expect(ids(failed.items)).toEqual(['run-28', 'run-24', 'run-20']);
+      const next = await ledger.runs.listByJob('heartbeat', {
+        status: RunStatus.FAILED,
+        limit: 10,
+        cursor: failed.cursor,
+        runningSince,
+      });
+      expect(ids(next.items)).toEqual(['run-16', 'run-12', 'run-08', 'run-04', 'run-00']);
+      expect(next.cursor).toBeUndefined();
+    });
+
+    it('finds RUNNING runs in the window only: a run older than the lease is not running any more', async () => {
+      const ledger = await db.fresh();
+      await finalizedRuns(ledger, 30, statusOf, () => 'schedule');
+      const running = await ledger.runs.listByJob('heartbeat', { status: RunStatus.RUNNING, runningSince });
+      expect(ids(running.items)).toEqual(['run-29']);
+      const later = await ledger.runs.listByJob('heartbeat', {
+        status: RunStatus.RUNNING,
+        runningSince: '2026-11-30T10:30:00.000Z',
+      });
+      expect(later.items).toEqual([]);
+      await expect(ledger.runs.listByJob('heartbeat', { status: RunStatus.RUNNING })).rejects.toThrow(
+        /runningSince/,
+      );
+    });
+
+    it('refuses a cursor it did not make, naming the option', async () => {
+      const ledger = await db.fresh();
+      await expect(ledger.runs.listByJob('heartbeat', { cursor: 'not-a-cursor' })).rejects.toThrow(
+        'Invalid page cursor "not-a-cursor": use the --cursor value the previous page printed',
+      );
+    });
+  });
+
+  describe('listAll', () => {
+    it('lists every job’s runs newest first, by status, across pages, with the running ones', async () => {
+      const ledger = await db.fresh();
+      for (const [j, jobId] of ['heartbeat', 'cleanup'].entries()) {
+        for (let i = 0; i < 6; i += 1) {
+          const run = runningRecord({
+            runId: `${jobId}-${i}`,
+            jobId,
+            startedAt: new Date(Date.parse(T0) + (i * 2 + j) * MINUTE).toISOString(),
+          });
+          await ledger.runs.create(run);
+          if (i < 5)
+            await ledger.runs.finalize(run, {
+              status: i === 1 ? RunStatus.FAILED : RunStatus.SUCCEEDED,
+              endedAt: run.startedAt,
+            });
+        }
+      }
+      const running = [
+        { jobId: 'heartbeat', since: T0 },
+        { jobId: 'cleanup', since: T0 },
+      ];
       const all: string[] = [];
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await ledger.runs.listInWindow({ ...window, limit: 5, cursor });
+        const page = await ledger.runs.listAll({ limit: 5, cursor, running });
         all.push(...ids(page.items));
         cursor = page.cursor;
         pages += 1;
       } while (cursor && pages < 10);
-      const expected = ['2026-11-30', '2026-11-29', '2026-11-28'].flatMap((day) =>
-        ['03', '02', '01', '00'].map((i) => `${day}-${i}`),
-      );
-      expect(all).toEqual(expected);
+      expect(all).toEqual([5, 4, 3, 2, 1, 0].flatMap((i) => [`cleanup-${i}`, `heartbeat-${i}`]));
       expect(pages).toBe(3);
 
-      const failed = await ledger.runs.listInWindow({ ...window, status: RunStatus.FAILED });
-      expect(ids(failed.items)).toEqual(['2026-11-30-01', '2026-11-29-01', '2026-11-28-01']);
-      expect(new Set(failed.items.map((run) => run.jobId))).toEqual(new Set(['heartbeat', 'cleanup']));
+      const failed = await ledger.runs.listAll({ status: RunStatus.FAILED, running });
+      expect(ids(failed.items)).toEqual(['cleanup-1', 'heartbeat-1']);
+      const stillRunning = await ledger.runs.listAll({ status: RunStatus.RUNNING, running });
+      expect(ids(stillRunning.items)).toEqual(['cleanup-5', 'heartbeat-5']);
+      const window = await ledger.runs.listAll({
+        since: new Date(Date.parse(T0) + 2 * MINUTE).toISOString(),
+        until: new Date(Date.parse(T0) + 6 * MINUTE).toISOString(),
+        running,
+      });
+      expect(ids(window.items)).toEqual(['cleanup-2', 'heartbeat-2', 'cleanup-1', 'heartbeat-1']);
     });
   });
 
   describe('steps', () => {
+    it('keeps what a step returned, cut to 16 KiB with the size and hash of the whole', async () => {
+      const ledger = await db.fresh();
+      const attempt = await ledger.runs.startStep('run-1', 'Scan', undefined, T0, 1);
+      const text = JSON.stringify({ ids: Array.from({ length: 5_000 }, (_, i) => `vol-${i}`) });
+      await ledger.runs.endStep('run-1', 'Scan', undefined, {
+        status: StepStatus.SUCCEEDED,
+        endedAt: T0,
+        durationMs: 5,
+        attempt,
+        output: { text },
+      });
+      await ledger.runs.create(runningRecord({ runId: 'run-1' }));
+      const [step] = (await ledger.runs.detail('run-1')).steps;
+      expect(step?.output).toMatchObject({ truncated: true, bytes: Buffer.byteLength(text) });
+      expect(Buffer.byteLength(step?.output?.text ?? '')).toBe(16 * 1024);
+      expect(text.startsWith(step?.output?.text ?? 'x')).toBe(true);
+    });
+
     it('counts attempts, keeps failed attempts and ends SUCCEEDED after a retry', async () => {
       const ledger = await db.fresh();
       const attempt1 = await ledger.runs.startStep(

@@ -350,7 +350,7 @@ describe('StartRun', () => {
         /a\.a\.a.*\(64 levels\): nests objects or arrays deeper than 64 levels/,
       );
       const { run } = await ledger.runs.detail('run-1');
-      expect(run.rawInput).toMatchObject({ text, bytes: text.length });
+      expect(run.rawInput).toEqual({ text });
     });
 
     it('keeps an input larger than the run item whole in the run partition', async () => {

@@ -9,7 +9,7 @@ import { TransientError } from '../../../shared/errors';
 import type { ActionRecord } from '../../../shared/ledger/items';
 import { applyBatch, type ApplyBatchOutput } from '../../../tasks/release/apply-batch';
 import { TAGS, type Clients, type PlannedAction } from '../../../tasks/release/model';
-import { plan } from '../../../tasks/release/plan';
+import { fromPlanEntry, plan } from '../../../tasks/release/plan';
 import { SOURCE_VOLUME_TAG } from '../../../tasks/release/resources/ebs-volume';
 import { SimulatedServiceError, type SimulatedResource } from '../../../local/simulated-account';
 import { inventorySeed, type SeedCase } from '../../../local/simulated-account';
@@ -88,7 +88,7 @@ async function planned(world: ReleaseWorld, policy: Record<string, unknown> = {}
   const output = await plan({ input, results: {} }, world.ctx(runId, 'Plan'), world.clients);
   const batches: PlannedAction[][] = [];
   for (const batch of output.batches) {
-    batches.push((await world.ledger.actions.readPlanBatch<PlannedAction>(runId, batch)).actions);
+    batches.push((await world.ledger.actions.readPlanBatch(runId, batch)).actions.map(fromPlanEntry));
   }
   return { runId, policy: input.policy, batches, actions: batches.flat() };
 }

@@ -6,7 +6,7 @@
 import '../../helpers/quiet';
 import { ActionNotAllowed, BlastRadiusExceeded } from '../../../tasks/release/errors';
 import { RESOURCE_TYPES, type PlannedAction } from '../../../tasks/release/model';
-import { plan, type PlanData } from '../../../tasks/release/plan';
+import { fromPlanEntry, plan, type PlanData } from '../../../tasks/release/plan';
 import { expectedCounts, inventorySeed } from '../../../local/simulated-account';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
@@ -70,9 +70,15 @@ describe('a dry run', () => {
     }
     // The account is exactly as it was: not even a tag was written.
     expect(await world.inventory()).toEqual(before);
-    // No plan is stored for Apply, and the Map gets no items.
+    // The plan is stored (that is where a dry run's actions live), and the Apply Map gets no items.
     expect(output.batches).toEqual([]);
-    await expect(world.ledger.actions.readPlanBatch(runId, 0)).rejects.toThrow(/has no plan batch 0/);
+    await expect(world.ledger.actions.readPlanBatch(runId, 0)).resolves.toMatchObject({
+      dryRun: true,
+      batch: 0,
+    });
+    // Nothing was carried out, so nothing is indexed by resource.
+    for (const action of actions)
+      expect((await world.ledger.actions.listByResource(action.resourceId)).items).toEqual([]);
     expect(output).toMatchObject({ dryRun: true, simulatedAccount: true });
   });
 
@@ -137,9 +143,9 @@ describe('a run that applies', () => {
     expect(output.batches).toEqual(Array.from({ length: batchCount }, (_, i) => i));
     const stored: PlannedAction[][] = [];
     for (const batch of output.batches) {
-      const read = await world.ledger.actions.readPlanBatch<PlannedAction>(runId, batch);
-      expect(read).toMatchObject({ runId, batch });
-      stored.push(read.actions);
+      const read = await world.ledger.actions.readPlanBatch(runId, batch);
+      expect(read).toMatchObject({ runId, batch, dryRun: false });
+      stored.push(read.actions.map(fromPlanEntry));
     }
     expect(stored.map((b) => b.length)).toEqual([
       ...Array.from({ length: batchCount - 1 }, () => 4),

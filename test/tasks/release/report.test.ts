@@ -170,10 +170,7 @@ describe('the tolerated failure percentage', () => {
       estimatedMonthlySavingUsd: 3.65,
     }));
     await world.ledger.actions.record(
-      actions.map((a, i) => ({
-        ...toActionRecord(a, ctx, false, NOW.toISOString()),
-        outcome: i === 0 ? 'FAILED' : 'DONE',
-      })),
+      actions.map((a, i) => toActionRecord(a, ctx, i === 0 ? 'FAILED' : 'DONE', NOW.toISOString())),
     );
     const at = (tolerated: number) =>
       report(reportData({ dryRun: false, policy: { toleratedFailurePercentage: tolerated } }), ctx);
