@@ -272,8 +272,11 @@ export class CapacityProxy {
       const factor = consistent ? 1 : 0.5;
       if (op === 'GetItem') tally.reads += units(itemSize(parsed.Item), 4096) * factor;
       else if (op === 'BatchGetItem') {
-        for (const items of Object.values(parsed.Responses ?? {}))
-          for (const item of items) tally.reads += units(itemSize(item), 4096) * factor;
+        // BatchGetItem says ConsistentRead per table.
+        const perTable = body.RequestItems as Record<string, { ConsistentRead?: boolean }>;
+        for (const [name, items] of Object.entries(parsed.Responses ?? {}))
+          for (const item of items)
+            tally.reads += units(itemSize(item), 4096) * (perTable[name]?.ConsistentRead ? 1 : 0.5);
       } else
         tally.reads +=
           units(

@@ -104,18 +104,7 @@ export class RunsRepository {
       await this.table.doc.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: {
-            ...keys.run(run.runId),
-            ...keys.jobRuns(run.jobId, run.startedAt, run.runId),
-            // Final at creation (SKIPPED, DUPLICATE, an invalid input): in the status indexes at once.
-            ...(run.status === RunStatus.RUNNING
-              ? {}
-              : keys.finalRun(run.jobId, run.status, run.trigger.type)),
-            type: 'run',
-            ...run,
-            rawInput,
-            ...(input ? { input } : {}),
-          },
+          Item: runItem(run),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -258,9 +247,12 @@ export class RunsRepository {
       until: options.until,
       cursor: options.cursor,
     });
+    // Eventually consistent, like the index the keys came from: half the read units of a consistent read.
     const items = await batchGetInOrder(
       this.table,
       page.keys.map((k) => k.key),
+      undefined,
+      false,
     );
     return {
       items: items.map((item) => stripKeys<RunRecord>(item)),
@@ -433,6 +425,24 @@ export class RunsRepository {
     }
     return { run, steps, actions };
   }
+}
+
+/**
+ * The run item as {@link RunsRepository.create} writes it: its index keys (GSI2 and GSI3 too when the run is
+ * final at creation) and its inputs cut to INLINE_INPUT_BYTES.
+ */
+export function runItem(run: RunRecord): Record<string, unknown> {
+  const input = run.input && cutStoredJson(run.input, INLINE_INPUT_BYTES);
+  return {
+    ...keys.run(run.runId),
+    ...keys.jobRuns(run.jobId, run.startedAt, run.runId),
+    // Final at creation (SKIPPED, DUPLICATE, an invalid input): in the status indexes at once.
+    ...(run.status === RunStatus.RUNNING ? {} : keys.finalRun(run.jobId, run.status, run.trigger.type)),
+    type: 'run',
+    ...run,
+    rawInput: cutStoredJson(run.rawInput, INLINE_INPUT_BYTES),
+    ...(input ? { input } : {}),
+  };
 }
 
 function required(runningSince: string | undefined): string {
