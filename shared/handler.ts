@@ -133,6 +133,8 @@ export interface StepContext extends TaskDeps {
   run: RunRef;
   step: StepRef;
   attempt: number;
+  /** What is left of the invocation's time, in ms (Lambda's getRemainingTimeInMillis). */
+  remainingMs: () => number;
 }
 
 /**
@@ -178,7 +180,8 @@ export function jobStep<S extends z.ZodMiniType, R>(
       let output: R;
       try {
         const data = parse(schema, envelope.data, `${step.name} data`, ['data']);
-        output = await logic(data, { ...deps, run, step, attempt });
+        const remainingMs = () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+        output = await logic(data, { ...deps, run, step, attempt, remainingMs });
       } catch (error) {
         const { name, message } = describeError(error);
         logger.error('Step failed', { error: error as Error, attempt });

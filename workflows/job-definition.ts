@@ -50,6 +50,11 @@ export interface TaskOptions {
    * Map's own catch is). @default false
    */
   inMap?: boolean;
+  /**
+   * A task invoked again and again in a loop records each invocation as its own step item: the JSONPath of
+   * the invocation's index in the state data (it must resolve on every invocation). @default none
+   */
+  itemIndexPath?: string;
   /** Extra environment for this function. @default none */
   environment?: Record<string, string>;
   /**

@@ -14,6 +14,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { ErrorName, OverlapPolicy } from '../shared/constants';
 import { ReleaseInput } from '../tasks/release/input';
+import { DEFAULT_PLAN_BUDGET, PLAN_BUDGET_ENV } from '../tasks/release/plan';
 import { ALLOW_TERMINATE_ENV, TAGS } from '../tasks/release/model';
 import { SOURCE_VOLUME_TAG } from '../tasks/release/resources/ebs-volume';
 import { defineJob, type TaskPolicy } from './job-definition';
@@ -96,6 +97,15 @@ function discoveryPolicies(scope: Construct): TaskPolicy[] {
       }),
       wildcardReason:
         'Discovery lists every log group of this account and region to find the opted-in ones; read-only.',
+    },
+    {
+      statement: new iam.PolicyStatement({
+        sid: 'ReadTagsOfLogGroupPages',
+        actions: ['tag:GetResources'],
+        resources: ['*'],
+      }),
+      wildcardReason:
+        'tag:GetResources supports no resource-level permissions; discovery reads the tags of a page of log groups with it, read-only.',
     },
   ];
 }
@@ -213,13 +223,27 @@ export const releaseIdleResources = defineJob({
   input: ReleaseInput,
   destructive: true,
   steps: (b) => {
+    // Plan runs as a loop: each invocation plans a bounded slice of the account and says where the next one
+    // resumes (tasks/release/plan.ts), so no account is too large for one Lambda invocation.
+    const planStart = new sfn.Pass(b.scope, 'PlanStart', {
+      comment: 'Planning starts at the first enabled type; each Plan invocation is recorded as Plan[<n>].',
+      result: sfn.Result.fromObject({ done: false, invocations: 0 }),
+      resultPath: '$.results.Plan',
+    });
     const plan = b.task('Plan', {
       entry: 'tasks/release/plan.ts',
       timeout: Duration.minutes(10),
       memorySize: 1024,
       retry: [TRANSIENT_RETRY],
+      itemIndexPath: '$.results.Plan.invocations',
       policies: discoveryPolicies(b.scope),
-      environment: { [ALLOW_TERMINATE_ENV]: String(RELEASE_ALLOWS_TERMINATE) },
+      environment: {
+        [ALLOW_TERMINATE_ENV]: String(RELEASE_ALLOWS_TERMINATE),
+        [PLAN_BUDGET_ENV]: String(DEFAULT_PLAN_BUDGET),
+      },
+    });
+    const planned = new sfn.Choice(b.scope, 'Planned', {
+      comment: 'Plan again from where the last invocation stopped, until the whole account is planned.',
     });
     const applyBatch = b.task('ApplyBatch', {
       entry: 'tasks/release/apply-batch.ts',
@@ -254,6 +278,9 @@ export const releaseIdleResources = defineJob({
       timeout: Duration.minutes(5),
       memorySize: 512,
     });
-    return plan.next(apply).next(reportStep);
+    planned.when(sfn.Condition.booleanEquals('$.results.Plan.done', false), plan).otherwise(apply);
+    apply.next(reportStep);
+    planStart.next(plan).next(planned);
+    return sfn.Chain.custom(planStart, [reportStep], reportStep);
   },
 });

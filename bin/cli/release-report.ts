@@ -11,12 +11,19 @@ import { table } from './format';
 /** The parts of the Plan step's output the summary shows. */
 type PlanSummary = Pick<PlanOutput, 'dryRun' | 'simulatedAccount' | 'counts' | 'estimatedMonthlySavingUsd'>;
 
-/** The Plan step's output: on its step record, or in the run's output when the sweep finalized the run. */
+/**
+ * The plan's summary: the output of the Plan invocation that finished planning (the last of `Plan[<n>]`), or
+ * the run's output when the sweep finalized the run.
+ */
 function planOf(detail: RunDetail): PlanSummary | undefined {
-  const step = detail.steps.find((s) => s.name === 'Plan' && s.output !== undefined);
+  const invocations = detail.steps.filter(
+    (s) => s.name === 'Plan' && s.output !== undefined && !s.output.truncated,
+  );
   try {
-    if (step?.output)
-      return step.output.truncated ? undefined : (JSON.parse(step.output.text) as PlanSummary);
+    for (const step of invocations.reverse()) {
+      const output = JSON.parse(step.output?.text ?? '') as PlanSummary & { done?: boolean };
+      if (output.done !== false) return output;
+    }
     if (detail.run.output) return (JSON.parse(detail.run.output) as { Plan?: PlanSummary }).Plan;
   } catch {
     // a cut output: the actions below still tell the story
@@ -54,13 +61,20 @@ export function releaseReportText(detail: RunDetail, actions: readonly ActionRec
       'NOTE: this ran against the SIMULATED account (local mode): no real AWS resource exists or was touched.',
     );
   }
-  if (!plan && actions.length === 0) {
-    // Failed before Plan recorded anything (invalid input, a blast-radius cap): there is no plan to show.
-    const why = detail.run.error
-      ? `the run failed (${detail.run.error.name}) before recording a plan`
-      : 'no plan was recorded';
+  if (detail.run.error && actions.every((a) => a.outcome === 'PLANNED')) {
+    // Failed before Apply changed anything (invalid input, a blast-radius cap): no outcomes to show.
     lines.push(
-      `${dryRun ? 'DRY RUN' : 'NOT APPLIED'}: ${why}; nothing was changed.`,
+      `${dryRun ? 'DRY RUN' : 'NOT APPLIED'}: the run failed (${detail.run.error.name}) before changing anything; nothing was changed.`,
+      ...(actions.length > 0
+        ? [`It planned ${actions.length} actions, never applied: npx stepjobs actions ${detail.run.runId}`]
+        : []),
+      `Ledger: npx stepjobs show ${detail.run.runId}`,
+    );
+    return lines.join('\n');
+  }
+  if (!plan && actions.length === 0) {
+    lines.push(
+      `${dryRun ? 'DRY RUN' : 'NOT APPLIED'}: no plan was recorded; nothing was changed.`,
       `Ledger: npx stepjobs show ${detail.run.runId}`,
     );
     return lines.join('\n');

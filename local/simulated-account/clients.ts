@@ -2,6 +2,7 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clients } from '../../tasks/release/model';
@@ -12,6 +13,7 @@ import { SimulatedLogs } from './logs';
 import { answerInProcess, type InProcessHandler } from '../in-process-client';
 import type { SimulatedAccountOptions } from './service';
 import { stsHandlers } from './sts';
+import { taggingHandlers } from './tagging';
 
 /** A client of the simulated account: every command answered from the inventory, or refused by name. */
 function inProcess<C>(client: C, service: string, handlers: Readonly<Record<string, unknown>>): C {
@@ -45,5 +47,10 @@ export function simulatedClients(
     ec2: inProcess(new EC2Client(config), 'EC2', ec2.handlers),
     logs: inProcess(new CloudWatchLogsClient(config), 'CloudWatchLogs', logs.handlers),
     sts: inProcess(new STSClient(config), 'STS', stsHandlers(account)),
+    tagging: inProcess(
+      new ResourceGroupsTaggingAPIClient(config),
+      'ResourceGroupsTaggingAPI',
+      taggingHandlers(logs, inventory),
+    ),
   };
 }

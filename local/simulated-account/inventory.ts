@@ -1,6 +1,7 @@
 /** The inventory store: the simulated account's resources in DynamoDB, read and changed as AWS would. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -29,6 +30,22 @@ export class Inventory {
   async get<T extends SimulatedType>(type: T, id: string): Promise<Of<T> | undefined> {
     const out = await this.doc.send(new GetCommand({ ...this.key(type, id), ConsistentRead: true }));
     return out.Item as Of<T> | undefined;
+  }
+
+  /** The listed resources that exist (in one batch read per 100), in no particular order. */
+  async getMany<T extends SimulatedType>(type: T, ids: readonly string[]): Promise<Of<T>[]> {
+    const found: Of<T>[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map((id) => ({ type, id }));
+      while (keys.length > 0) {
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        found.push(...((out.Responses?.[this.tableName] ?? []) as Of<T>[]));
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
   }
 
   /** Every listed resource, or AWS's NotFound for the first missing one (AWS validates a list as a whole). */

@@ -11,7 +11,7 @@ export class SimulatedLogs extends SimulatedService {
   }
 
   /** The group named by a tagging ARN (without `:*`, as the tagging APIs require). */
-  private groupNameOf(arn: string | undefined): string {
+  groupNameOf(arn: string | undefined): string {
     const match = /^arn:[\w-]+:logs:([\w-]+):(\d{12}):log-group:(.+)$/.exec(arn ?? '');
     if (!match) throw fail('InvalidParameterException', `Invalid resource ARN: ${arn}`);
     const [, region, account, name = ''] = match;

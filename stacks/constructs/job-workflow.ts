@@ -207,6 +207,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
     for (const policy of options.policies ?? []) this.addTaskPolicy(jobId, id, fn, policy);
     const step: Record<string, unknown> = { name: id };
     if (options.inMap) step['itemIndex.$'] = '$.itemIndex';
+    else if (options.itemIndexPath) step['itemIndex.$'] = options.itemIndexPath;
     const state = this.invoke(id, fn, {
       payload: { 'run.$': this.runPath, step, data: options.data ?? DEFAULT_STEP_DATA },
       resultPath: options.resultPath ?? `$.results.${id}`,

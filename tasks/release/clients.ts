@@ -7,6 +7,7 @@
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { tracing } from '../../shared/powertools';
 import type { Clients } from './model';
@@ -29,6 +30,7 @@ export function createClients(region?: string): Clients {
     let ec2: EC2Client | undefined;
     let logs: CloudWatchLogsClient | undefined;
     let sts: STSClient | undefined;
+    let tagging: ResourceGroupsTaggingAPIClient | undefined;
     clients = {
       get ec2() {
         return (ec2 ??= tracing.instrument(new (sdk.ec2().EC2Client)(config), 'EC2'));
@@ -38,6 +40,12 @@ export function createClients(region?: string): Clients {
       },
       get sts() {
         return (sts ??= tracing.instrument(new (sdk.sts().STSClient)(config), 'STS'));
+      },
+      get tagging() {
+        return (tagging ??= tracing.instrument(
+          new (sdk.tagging().ResourceGroupsTaggingAPIClient)(config),
+          'ResourceGroupsTaggingAPI',
+        ));
       },
     };
     byRegion.set(key, clients);

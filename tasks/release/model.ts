@@ -4,6 +4,7 @@
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { STSClient } from '@aws-sdk/client-sts';
 import * as z from '../../shared/zod';
 import type { ReleasePolicy } from './input';
@@ -86,6 +87,8 @@ export interface EvaluationResult {
 export interface Clients {
   ec2: EC2Client;
   logs: CloudWatchLogsClient;
+  /** The tags of a page of log groups in one call (GetResources), where Logs has one call per group. */
+  tagging: ResourceGroupsTaggingAPIClient;
   /**
    * The account id for ARNs that no describe call carries (Elastic IPs): GetCallerIdentity needs no IAM
    * permission.
@@ -135,10 +138,25 @@ export interface ResourceRules {
  * server-side where the API allows; every operation is idempotent, and a resource that is already gone
  * reports ALREADY_GONE, not an error.
  */
+/** One page of discovery, and the token that resumes discovery after it (absent after the last page). */
+export interface DiscoveredPage {
+  resources: Resource[];
+  nextToken?: string;
+}
+
+/** What to discover: resources carrying any of `tagKeys`, from `startingToken` (a page's `nextToken`) on. */
+export interface DiscoverySelector {
+  tagKeys: string[];
+  startingToken?: string;
+}
+
 export interface ResourceAdapter {
   id: ResourceTypeId;
-  /** Every resource of this type that carries any of `tagKeys` (the opt-in and the mark tag). */
-  discover(clients: Clients, selector: { tagKeys: string[] }): AsyncIterable<Resource>;
+  /**
+   * Every resource of this type that carries any of `tagKeys` (the opt-in and the mark tag), a page at a time:
+   * Plan stops between pages and resumes from a page's `nextToken` in its next invocation.
+   */
+  discover(clients: Clients, selector: DiscoverySelector): AsyncIterable<DiscoveredPage>;
   release(clients: Clients, action: PlannedAction, policy: ReleasePolicy): Promise<ApplyOutcome>;
   /** Write the release-after tag (`action.releaseAfter`). */
   mark(clients: Clients, action: PlannedAction, tagKey: string): Promise<ApplyOutcome>;

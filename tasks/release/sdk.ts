@@ -6,6 +6,7 @@
  */
 import type * as CloudWatchLogs from '@aws-sdk/client-cloudwatch-logs';
 import type * as EC2 from '@aws-sdk/client-ec2';
+import type * as Tagging from '@aws-sdk/client-resource-groups-tagging-api';
 import type * as STS from '@aws-sdk/client-sts';
 
 function once<T>(load: () => T): () => T {
@@ -18,5 +19,6 @@ export const sdk = {
   ec2: once(() => require('@aws-sdk/client-ec2') as typeof EC2),
   logs: once(() => require('@aws-sdk/client-cloudwatch-logs') as typeof CloudWatchLogs),
   sts: once(() => require('@aws-sdk/client-sts') as typeof STS),
+  tagging: once(() => require('@aws-sdk/client-resource-groups-tagging-api') as typeof Tagging),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -184,10 +184,11 @@ describe('stepjobs simulated-account --reset, then a run over a cap', () => {
     expect(result.stdout).toMatch(
       /^Run \S+: FAILED in \d+ ms — BlastRadiusExceeded: .*maxReleasesPerType is 0/m,
     );
-    // The summary does not pass the failed run off as a dry run, nor show a plan it never recorded.
+    // The summary does not pass the failed run off as a dry run, nor as a plan that was carried out.
     expect(result.stdout).toContain(
-      'NOT APPLIED: the run failed (BlastRadiusExceeded) before recording a plan; nothing was changed.',
+      'NOT APPLIED: the run failed (BlastRadiusExceeded) before changing anything; nothing was changed.',
     );
+    expect(result.stdout).toMatch(/It planned \d+ actions, never applied: npx stepjobs actions \S+/);
     expect(result.stdout).not.toContain('DRY RUN');
     expect(result.stdout).not.toContain('Estimated monthly saving');
     // Nothing was touched: the account is still as seeded.

@@ -21,7 +21,7 @@ import {
 } from '../../local/simulated-account';
 import { releaseIdleResources } from '../../workflows/release-idle-resources';
 import { recordEvents, useLocalRuntime } from '../helpers/local-runtime';
-import { MAX_PAYLOAD_BYTES, maxPayloadBytes } from '../helpers/payload';
+import { MAX_PAYLOAD_BYTES, maxPayloadBytes } from '../../local/service-limits';
 
 const runtime = useLocalRuntime();
 const JOB = releaseIdleResources.id;
@@ -65,7 +65,16 @@ describe('a manual run with {}', () => {
     const result = await runtime().run(JOB, {}, { onEvent: events.onEvent });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(events.entered()).toEqual(['StartRun', 'Decide', 'Plan', 'Apply', 'Report', 'FinishRun']);
+    expect(events.entered()).toEqual([
+      'StartRun',
+      'Decide',
+      'PlanStart',
+      'Plan',
+      'Planned',
+      'Apply',
+      'Report',
+      'FinishRun',
+    ]);
     const detail = await runtime().ledger.runs.detail(result.runId);
     const { run } = detail;
     expect(run.status).toBe(RunStatus.SUCCEEDED);
@@ -107,7 +116,9 @@ describe('a run with dryRun false', () => {
     expect(events.entered()).toEqual([
       'StartRun',
       'Decide',
+      'PlanStart',
       'Plan',
+      'Planned',
       'Apply',
       'ApplyBatch',
       'Report',
@@ -210,7 +221,7 @@ describe('a run that would go over a blast-radius cap', () => {
     );
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'BlastRadiusExceeded' });
-    expect(events.entered()).toEqual(['StartRun', 'Decide', 'Plan', 'FailRun', 'Failed']);
+    expect(events.entered()).toEqual(['StartRun', 'Decide', 'PlanStart', 'Plan', 'FailRun', 'Failed']);
     const { run, steps } = await runtime().ledger.runs.detail(result.runId);
     expect(run).toMatchObject({
       status: RunStatus.FAILED,
@@ -220,7 +231,8 @@ describe('a run that would go over a blast-radius cap', () => {
       },
     });
     expect(steps).toEqual([expect.objectContaining({ name: 'Plan', status: 'FAILED' })]);
-    expect(await actionsOf(result)).toEqual([]);
+    // The plan was recorded as Plan went; none of it was carried out.
+    expect((await actionsOf(result)).every((a) => a.outcome === 'PLANNED')).toBe(true);
     expect(await account()).toEqual(before);
   });
 });

@@ -7,7 +7,15 @@ import type { EngineEvent } from '../../local/runtime';
 import { schedulerInput } from '../../local/schedule-simulator';
 import { heartbeat } from '../../workflows/heartbeat';
 import { recordEvents, useLocalRuntime } from '../helpers/local-runtime';
-import { MAX_PAYLOAD_BYTES, maxPayloadBytes, payloadSizes } from '../helpers/payload';
+import {
+  historyEventEstimate,
+  MAX_PAYLOAD_BYTES,
+  maxPayloadBytes,
+  payloadSizes,
+} from '../../local/service-limits';
+import { prepareSimulatedAccount, scaleInventory } from '../../local/simulated-account';
+import { DEFAULT_PLAN_BUDGET } from '../../tasks/release/plan';
+import { releaseIdleResources } from '../../workflows/release-idle-resources';
 
 const runtime = useLocalRuntime({ jobs: [heartbeat] });
 
@@ -58,5 +66,33 @@ describe('maxPayloadBytes', () => {
 
   it('is 0 for a log without payloads', () => {
     expect(maxPayloadBytes([{ type: 'ExecutionAborted', timestamp: 0 }])).toBe(0);
+  });
+});
+
+describe('a release run over an account larger than one Plan invocation plans', () => {
+  const release = useLocalRuntime({ jobs: [releaseIdleResources] });
+  const RESOURCES = 4_500;
+
+  it('plans in several invocations, with every payload and the history far under the limits', async () => {
+    await prepareSimulatedAccount(release().dynamoClient, {
+      reset: true,
+      seed: (now) => scaleInventory(RESOURCES, now),
+    });
+    const events = recordEvents();
+    const result = await release().run(
+      releaseIdleResources.id,
+      { dryRun: true },
+      { onEvent: events.onEvent },
+    );
+    expect(result.status).toBe('SUCCEEDED');
+    // 2,000 resources per invocation (DEFAULT_PLAN_BUDGET), stopping between pages.
+    const invocations = events.count('StateEntered', 'Plan');
+    expect(invocations).toBeGreaterThanOrEqual(Math.ceil(RESOURCES / DEFAULT_PLAN_BUDGET) - 1);
+    expect(invocations).toBeLessThanOrEqual(Math.ceil(RESOURCES / DEFAULT_PLAN_BUDGET) + 1);
+    const plan = (await release().ledger.runs.detail(result.runId)).steps.filter((s) => s.name === 'Plan');
+    expect(plan.map((s) => s.itemIndex)).toEqual(Array.from({ length: invocations }, (_, i) => i));
+    // Nothing the size of the account travels through the state machine.
+    expect(maxPayloadBytes(events.events)).toBeLessThan(8 * 1024);
+    expect(historyEventEstimate(events.events)).toBeLessThan(100);
   });
 });

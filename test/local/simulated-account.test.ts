@@ -42,7 +42,7 @@ function account(resources?: readonly SimulatedResource[]) {
 async function discoverAll(clients: Clients): Promise<Resource[]> {
   const found: Resource[] = [];
   for (const type of RESOURCE_TYPES) {
-    for await (const resource of adapters[type].discover(clients, SELECTOR)) found.push(resource);
+    for await (const page of adapters[type].discover(clients, SELECTOR)) found.push(...page.resources);
   }
   return found;
 }

@@ -54,12 +54,14 @@ function keysOf(value: unknown): string[] {
   return Object.entries(value).flatMap(([key, child]) => [key, ...keysOf(child)]);
 }
 
-test('a run goes StartRun → Decide → Plan → Apply → Report → FinishRun', () => {
+test('a run goes StartRun → Decide → PlanStart → Plan (looping through Planned) → Apply → Report → FinishRun', () => {
   expect(definition.StartAt).toBe(LifecycleState.START_RUN);
   expect(happyPath(definition, Decision.RUN)).toEqual([
     'StartRun',
     'Decide',
+    'PlanStart',
     'Plan',
+    'Planned',
     'Apply',
     'Report',
     'FinishRun',
@@ -67,7 +69,19 @@ test('a run goes StartRun → Decide → Plan → Apply → Report → FinishRun
   expect(state('Decide').Choices).toContainEqual({
     Variable: '$.decision',
     StringEquals: Decision.RUN,
+    Next: 'PlanStart',
+  });
+  // Plan is invoked again until it says it is done; each invocation is its own step item.
+  expect(state('PlanStart')).toMatchObject({
+    Type: 'Pass',
+    Result: { done: false, invocations: 0 },
+    ResultPath: '$.results.Plan',
     Next: 'Plan',
+  });
+  expect(state('Planned')).toMatchObject({
+    Type: 'Choice',
+    Choices: [{ Variable: '$.results.Plan.done', BooleanEquals: false, Next: 'Plan' }],
+    Default: 'Apply',
   });
   expect(happyPath(definition, Decision.REJECT)).toEqual(['StartRun', 'Decide', 'Rejected']);
   expect(happyPath(definition, Decision.SKIP)).toEqual(['StartRun', 'Decide', 'Skipped']);
@@ -84,12 +98,12 @@ test.each(['Plan', 'Apply', 'Report'])('%s is caught to FailRun, which fails the
 test('Plan gets the validated input, retries TransientError, and leaves its output at $.results.Plan', () => {
   expect(state('Plan')).toMatchObject({
     Type: 'Task',
-    Next: 'Apply',
+    Next: 'Planned',
     ResultPath: '$.results.Plan',
     TimeoutSeconds: 600,
     Parameters: {
       'run.$': '$.run',
-      step: { name: 'Plan' },
+      step: { name: 'Plan', 'itemIndex.$': '$.results.Plan.invocations' },
       data: { 'input.$': '$.input', 'results.$': '$.results' },
     },
   });

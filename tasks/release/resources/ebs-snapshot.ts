@@ -49,18 +49,20 @@ function toResource(snapshot: Snapshot, region: string, usedByImage: Map<string,
 export const ebsSnapshot: ResourceAdapter = {
   id: 'ebs-snapshot',
 
-  async *discover({ ec2 }, { tagKeys }) {
+  async *discover({ ec2 }, { tagKeys, startingToken }) {
     const region = await regionOf(ec2);
+    // Read again by every invocation that resumes snapshot discovery: images are few, and may change.
     const usedByImage = await snapshotsUsedByImages(ec2);
     // Without OwnerIds, DescribeSnapshots also lists every public and shared snapshot.
     const paginator = sdk
       .ec2()
       .paginateDescribeSnapshots(
-        { client: ec2, pageSize: PAGE_SIZE },
+        { client: ec2, pageSize: PAGE_SIZE, ...(startingToken ? { startingToken } : {}) },
         { OwnerIds: ['self'], Filters: [tagKeyFilter(tagKeys)] },
       );
     for await (const page of pages('DescribeSnapshots', paginator)) {
-      for (const snapshot of page.Snapshots ?? []) yield toResource(snapshot, region, usedByImage);
+      const resources = (page.Snapshots ?? []).map((snapshot) => toResource(snapshot, region, usedByImage));
+      yield { resources, ...(page.NextToken ? { nextToken: page.NextToken } : {}) };
     }
   },
 

@@ -147,14 +147,19 @@ async function waitUntilSnapshotExists(ec2: EC2Client, snapshotId: string, volum
 export const ebsVolume: ResourceAdapter = {
   id: 'ebs-volume',
 
-  async *discover({ ec2, sts }, { tagKeys }) {
+  async *discover({ ec2, sts }, { tagKeys, startingToken }) {
     const region = await regionOf(ec2);
     const account = new CallerAccount(sts);
     const paginator = sdk
       .ec2()
-      .paginateDescribeVolumes({ client: ec2, pageSize: PAGE_SIZE }, { Filters: [tagKeyFilter(tagKeys)] });
+      .paginateDescribeVolumes(
+        { client: ec2, pageSize: PAGE_SIZE, ...(startingToken ? { startingToken } : {}) },
+        { Filters: [tagKeyFilter(tagKeys)] },
+      );
     for await (const page of pages('DescribeVolumes', paginator)) {
-      for (const volume of page.Volumes ?? []) yield await toResource(volume, region, account);
+      const resources: Resource[] = [];
+      for (const volume of page.Volumes ?? []) resources.push(await toResource(volume, region, account));
+      yield { resources, ...(page.NextToken ? { nextToken: page.NextToken } : {}) };
     }
   },
 

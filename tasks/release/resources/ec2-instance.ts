@@ -46,19 +46,20 @@ async function currentState(ec2: EC2Client, id: string): Promise<string | undefi
 export const ec2Instance: ResourceAdapter = {
   id: 'ec2-instance',
 
-  async *discover({ ec2 }, { tagKeys }) {
+  async *discover({ ec2 }, { tagKeys, startingToken }) {
     const region = await regionOf(ec2);
     const paginator = sdk
       .ec2()
       .paginateDescribeInstances(
-        { client: ec2, pageSize: PAGE_SIZE },
+        { client: ec2, pageSize: PAGE_SIZE, ...(startingToken ? { startingToken } : {}) },
         { Filters: [tagKeyFilter(tagKeys), { Name: 'instance-state-name', Values: LIVE_STATES }] },
       );
     for await (const page of pages('DescribeInstances', paginator)) {
-      for (const reservation of page.Reservations ?? []) {
+      const resources = (page.Reservations ?? []).flatMap((reservation) => {
         const account = required(reservation.OwnerId, 'A reservation', 'OwnerId');
-        for (const instance of reservation.Instances ?? []) yield toResource(instance, region, account);
-      }
+        return (reservation.Instances ?? []).map((instance) => toResource(instance, region, account));
+      });
+      yield { resources, ...(page.NextToken ? { nextToken: page.NextToken } : {}) };
     }
   },
 

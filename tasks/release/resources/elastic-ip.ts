@@ -27,6 +27,7 @@ function toResource(address: Address, id: string, region: string, account: strin
 export const elasticIp: ResourceAdapter = {
   id: 'elastic-ip',
 
+  // DescribeAddresses is not paginated (an account has a few addresses): one page.
   async *discover({ ec2, sts }, { tagKeys }) {
     const region = await regionOf(ec2);
     const out = await call('DescribeAddresses', () =>
@@ -34,12 +35,14 @@ export const elasticIp: ResourceAdapter = {
     );
     // An address names no owner; ask STS once, and only when there is an address.
     const account = new CallerAccount(sts);
+    const resources: Resource[] = [];
     for (const address of out.Addresses ?? []) {
       // Only VPC addresses have an allocation id; EC2-Classic addresses no longer exist.
       if (address.AllocationId) {
-        yield toResource(address, address.AllocationId, region, await account.get());
+        resources.push(toResource(address, address.AllocationId, region, await account.get()));
       }
     }
+    yield { resources };
   },
 
   release: ({ ec2 }, action) =>

@@ -1,35 +1,44 @@
 /**
  * CloudWatch Logs log groups. Idle means kept forever, with no retention (the rules); release sets the policy's
- * retention, and deletes nothing. DescribeLogGroups cannot filter by tag, so each group's tags are read with
- * ListTagsForResource, a few at a time, and only groups carrying a selector key are kept.
+ * retention, and deletes nothing. DescribeLogGroups cannot filter by tag and returns no tags, so the tags of
+ * each page of groups are read in one Resource Groups Tagging API call (GetResources with the page's ARNs),
+ * not one ListTagsForResource per group, and only groups carrying a selector key are kept.
  */
-import type { CloudWatchLogsClient, LogGroup } from '@aws-sdk/client-cloudwatch-logs';
-import type { FactsByType, Resource, ResourceAdapter } from '../model';
-import { call, hasName, InvalidAction, mapConcurrent, mutate, pages, required } from './aws';
+import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
+import type { Clients, FactsByType, Resource, ResourceAdapter } from '../model';
+import { call, InvalidAction, mutate, pages, required } from './aws';
 import { sdk } from '../sdk';
 
 const NOT_FOUND = ['ResourceNotFoundException'];
-/** DescribeLogGroups allows up to 50. */
+/** DescribeLogGroups allows up to 50; GetResources takes up to 100 ARNs, so one call covers a page. */
 const PAGE_SIZE = 50;
-/** ListTagsForResource calls in flight per page: the Logs control plane throttles at a few TPS. */
-const TAG_CONCURRENCY = 5;
 
 /** The tagging APIs take the group's ARN without DescribeLogGroups' trailing `:*`. */
 function arnOf(group: LogGroup, name: string): string {
   return group.logGroupArn ?? required(group.arn, name, 'arn').replace(/:\*$/, '');
 }
 
-/** The group's tags, or undefined when it was deleted since it was listed. */
-async function tagsOf(logs: CloudWatchLogsClient, arn: string): Promise<Record<string, string> | undefined> {
-  try {
-    const out = await call('ListTagsForResource', () =>
-      logs.send(new (sdk.logs().ListTagsForResourceCommand)({ resourceArn: arn })),
+/**
+ * The tags of the groups of one page, by ARN. GetResources leaves out a resource that has no tags (or was
+ * deleted since it was listed): such a group carries no selector key.
+ */
+async function tagsOfPage(
+  tagging: Clients['tagging'],
+  arns: string[],
+): Promise<Map<string, Record<string, string>>> {
+  const tags = new Map<string, Record<string, string>>();
+  if (arns.length === 0) return tags;
+  const out = await call('GetResources', () =>
+    tagging.send(new (sdk.tagging().GetResourcesCommand)({ ResourceARNList: arns })),
+  );
+  for (const mapping of out.ResourceTagMappingList ?? []) {
+    if (!mapping.ResourceARN) continue;
+    tags.set(
+      mapping.ResourceARN,
+      Object.fromEntries((mapping.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
     );
-    return out.tags ?? {};
-  } catch (error) {
-    if (hasName(error, NOT_FOUND)) return undefined;
-    throw error;
   }
+  return tags;
 }
 
 function toResource(group: LogGroup, name: string, arn: string, tags: Record<string, string>): Resource {
@@ -45,20 +54,29 @@ function toResource(group: LogGroup, name: string, arn: string, tags: Record<str
 export const logGroup: ResourceAdapter = {
   id: 'log-group',
 
-  async *discover({ logs }, { tagKeys }) {
-    const paginator = sdk.logs().paginateDescribeLogGroups({ client: logs, pageSize: PAGE_SIZE }, {});
+  async *discover({ logs, tagging }, { tagKeys, startingToken }) {
+    const paginator = sdk
+      .logs()
+      .paginateDescribeLogGroups(
+        { client: logs, pageSize: PAGE_SIZE, ...(startingToken ? { startingToken } : {}) },
+        {},
+      );
     for await (const page of pages('DescribeLogGroups', paginator)) {
       const groups = (page.logGroups ?? []).map((group) => {
         const name = required(group.logGroupName, 'A log group', 'logGroupName');
         return { group, name, arn: arnOf(group, name) };
       });
-      const tagged = await mapConcurrent(groups, TAG_CONCURRENCY, async (g) => ({
-        ...g,
-        tags: await tagsOf(logs, g.arn),
-      }));
-      for (const { group, name, arn, tags } of tagged) {
-        if (tags && tagKeys.some((key) => key in tags)) yield toResource(group, name, arn, tags);
-      }
+      const tags = await tagsOfPage(
+        tagging,
+        groups.map((g) => g.arn),
+      );
+      const resources = groups.flatMap(({ group, name, arn }) => {
+        const groupTags = tags.get(arn);
+        return groupTags && tagKeys.some((key) => key in groupTags)
+          ? [toResource(group, name, arn, groupTags)]
+          : [];
+      });
+      yield { resources, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
     }
   },
 

@@ -17,7 +17,15 @@ afterEach(() => {
 });
 
 function context(ledger: Ledger, run: RunRef, at = T0): StepContext {
-  return { ledger, env: {}, now: clockAt(at).now, run, step: { name: 'Heartbeat' }, attempt: 1 };
+  return {
+    ledger,
+    env: {},
+    now: clockAt(at).now,
+    run,
+    step: { name: 'Heartbeat' },
+    attempt: 1,
+    remainingMs: () => 60_000,
+  };
 }
 
 /** Record the run as StartRun would, then run the heartbeat step in it. */

@@ -77,7 +77,12 @@ function watched(clients: Clients, fail?: (call: Call) => Error | undefined) {
     });
   return {
     calls,
-    clients: { ec2: watch(clients.ec2), logs: watch(clients.logs), sts: watch(clients.sts) } as Clients,
+    clients: {
+      ec2: watch(clients.ec2),
+      logs: watch(clients.logs),
+      sts: watch(clients.sts),
+      tagging: watch(clients.tagging),
+    } as Clients,
   };
 }
 

@@ -6,7 +6,13 @@
 import '../../helpers/quiet';
 import { ActionNotAllowed, BlastRadiusExceeded } from '../../../tasks/release/errors';
 import { RESOURCE_TYPES, type PlannedAction } from '../../../tasks/release/model';
-import { fromPlanEntry, plan, type PlanData } from '../../../tasks/release/plan';
+import {
+  fromPlanEntry,
+  plan,
+  PLAN_BUDGET_ENV,
+  type PlanData,
+  type PlanOutput,
+} from '../../../tasks/release/plan';
 import { expectedCounts, inventorySeed } from '../../../local/simulated-account';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
@@ -184,7 +190,7 @@ describe('a run that applies', () => {
 });
 
 describe('the blast-radius caps', () => {
-  it('fail the plan, naming type, cap and excess, before anything is recorded or touched', async () => {
+  it('fail the plan, naming type, cap and excess, before anything is touched; the plan stays as planned', async () => {
     const world = await releaseWorld(db);
     const before = await world.inventory();
 
@@ -207,8 +213,11 @@ describe('the blast-radius caps', () => {
       'elastic-ip',
       'log-group',
     ]);
-    expect(await world.actions(runId)).toEqual([]);
-    await expect(world.ledger.actions.readPlanBatch(runId, 0)).rejects.toThrow();
+    // The plan was recorded as it went (the caps need the whole account's counts); nothing was carried out.
+    const recorded = await world.actions(runId);
+    expect(recorded.length).toBeGreaterThan(0);
+    expect(recorded.every((a) => a.outcome === 'PLANNED')).toBe(true);
+    expect((await world.ledger.actions.listByRun(runId)).items).toEqual([]);
     expect(await world.inventory()).toEqual(before);
   });
 
@@ -229,7 +238,7 @@ describe('the blast-radius caps', () => {
       `ebs-volume: ${volumes.release} releases planned, cap maxPercentPerType 10% of ${discovered} discovered allows ${allowed} (${volumes.release - allowed} over)`,
     );
     // A dry run is capped too: its plan is the plan a real run would carry out.
-    expect(await world.actions(runId)).toEqual([]);
+    expect((await world.actions(runId)).every((a) => a.outcome === 'PLANNED' && a.dryRun)).toBe(true);
   });
 });
 
@@ -247,5 +256,62 @@ describe('what this deployment allows', () => {
     );
     expect(await world.actions(runId)).toEqual([]);
     expect(await world.inventory()).toEqual(before);
+  });
+});
+
+describe('planning in slices', () => {
+  /** Plan the run to the end the way the state machine does: invoke again with the last output until done. */
+  async function planInSlices(
+    world: ReleaseWorld,
+    runId: string,
+    env: Record<string, string>,
+    remainingMs = 600_000,
+  ) {
+    const input = releaseInput({ dryRun: true });
+    const outputs: PlanOutput[] = [];
+    let progress: PlanOutput | undefined;
+    do {
+      const base = world.ctx(runId, 'Plan', outputs.length);
+      const ctx = { ...base, env: { ...base.env, ...env }, remainingMs: () => remainingMs };
+      progress = await plan({ input, results: progress ? { Plan: progress } : {} }, ctx, world.clients);
+      outputs.push(progress);
+    } while (!progress.done && outputs.length < 200);
+    return outputs;
+  }
+  const planOf = async (world: ReleaseWorld, runId: string) =>
+    new Map((await world.actions(runId)).map((a) => [`${a.resourceType} ${a.resourceId}`, a.action]));
+
+  it.each([
+    ['a budget of 3 resources per invocation', { [PLAN_BUDGET_ENV]: '3' }, 600_000],
+    ['an invocation close to its timeout', {}, 1_000],
+  ])(
+    'resumes where the last invocation stopped, and plans what one invocation plans: %s',
+    async (_what, env, remainingMs) => {
+      const world = await releaseWorld(db);
+      const whole = await runPlan(world, { dryRun: true });
+      expect(whole.output).toMatchObject({ done: true, invocations: 1 });
+
+      const runId = newRunId();
+      const slices = await planInSlices(world, runId, env, remainingMs);
+      const last = slices.at(-1);
+      // The simulated account pages 5 resources at a time: many pages, one (or a few) per invocation.
+      expect(slices.length).toBeGreaterThan(5);
+      expect(slices.slice(0, -1).every((s) => !s.done && s.next !== undefined)).toBe(true);
+      expect(last).toMatchObject({ done: true, invocations: slices.length });
+      expect(last?.counts).toEqual(whole.output.counts);
+      expect(last?.planned).toEqual(whole.output.planned);
+      expect(last?.estimatedMonthlySavingUsd).toBe(whole.output.estimatedMonthlySavingUsd);
+      expect(last?.discovered).toBe(whole.output.discovered);
+      expect(await planOf(world, runId)).toEqual(EXPECTED_PLAN);
+      // What travels between invocations stays small, whatever the account: counts and a cursor.
+      for (const slice of slices) expect(Buffer.byteLength(JSON.stringify(slice))).toBeLessThan(4096);
+    },
+  );
+
+  it('refuses a budget that is not a positive whole number', async () => {
+    const world = await releaseWorld(db);
+    await expect(planInSlices(world, newRunId(), { [PLAN_BUDGET_ENV]: 'lots' })).rejects.toThrow(
+      'PLAN_RESOURCES_PER_INVOCATION must be a positive whole number (got "lots")',
+    );
   });
 });

@@ -94,6 +94,7 @@ export async function releaseWorld(
       run: runRef({ runId, jobId: JOB_ID, startedAt: NOW.toISOString() }),
       step: itemIndex === undefined ? { name: step } : { name: step, itemIndex },
       attempt: 1,
+      remainingMs: () => 600_000,
     }),
     actions: async (runId) => {
       const all: ActionRecord[] = [];

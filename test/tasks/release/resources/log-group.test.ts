@@ -6,9 +6,19 @@ import {
   UntagResourceCommand,
   type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { TransientError } from '../../../../shared/errors';
 import { logGroup } from '../../../../tasks/release/resources/log-group';
-import { ACCOUNT, adapterAccount, awsError, MARK_TAG, policy, REGION, RELEASE_AFTER } from './mock-account';
+import {
+  ACCOUNT,
+  adapterAccount,
+  awsError,
+  MARK_TAG,
+  policy,
+  REGION,
+  RELEASE_AFTER,
+  SELECTOR,
+} from './mock-account';
 
 const arnOf = (name: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`;
 
@@ -26,21 +36,32 @@ const account = () =>
   adapterAccount(logGroup, { resourceId: GROUP, arn: arnOf(GROUP), operation: 'set-retention' });
 
 describe('log-group adapter', () => {
-  it('lists every page, reads each group’s tags, and keeps only groups with a selector key', async () => {
-    const { logs, discover } = account();
+  /** GetResources answering from `tags`: only ARNs it was asked for, and only those with tags (as AWS does). */
+  const answerTags = (
+    tagging: ReturnType<typeof account>['tagging'],
+    tags: Record<string, Record<string, string>>,
+  ) =>
+    tagging.on(GetResourcesCommand).callsFake(async (input: { ResourceARNList?: string[] }) => ({
+      ResourceTagMappingList: (input.ResourceARNList ?? [])
+        .filter((arn) => tags[arn] && Object.keys(tags[arn] ?? {}).length > 0)
+        .map((arn) => ({
+          ResourceARN: arn,
+          Tags: Object.entries(tags[arn] ?? {}).map(([Key, Value]) => ({ Key, Value })),
+        })),
+    }));
+
+  it('lists every page, reads the tags of each page in one call, and keeps only groups with a selector key', async () => {
+    const { logs, tagging, discover } = account();
     logs
       .on(DescribeLogGroupsCommand)
       .resolvesOnce({ logGroups: [group('/aws/lambda/a'), group('/aws/lambda/b', 14)], nextToken: 'n2' })
       .resolvesOnce({ logGroups: [group('/aws/lambda/c'), { ...group('/ecs/d'), logGroupArn: undefined }] });
-    const tags: Record<string, Record<string, string>> = {
+    answerTags(tagging, {
       [arnOf('/aws/lambda/a')]: { 'stepjobs:release': 'true', team: 'web' },
       [arnOf('/aws/lambda/b')]: { team: 'web' },
       [arnOf('/aws/lambda/c')]: { 'stepjobs:release-after': '2026-01-01T00:00:00.000Z' },
       [arnOf('/ecs/d')]: { 'stepjobs:release': 'true' },
-    };
-    logs.on(ListTagsForResourceCommand).callsFake(async (input: { resourceArn: string }) => ({
-      tags: tags[input.resourceArn],
-    }));
+    });
 
     const found = await discover();
 
@@ -54,48 +75,50 @@ describe('log-group adapter', () => {
     });
     // Without logGroupArn, the ARN is DescribeLogGroups' `arn` without its `:*`, as the tagging APIs want.
     expect(found[2]?.arn).toBe(arnOf('/ecs/d'));
-    expect(logs.commandCalls(ListTagsForResourceCommand).map((c) => c.args[0].input.resourceArn)).toEqual(
-      ['/aws/lambda/a', '/aws/lambda/b', '/aws/lambda/c', '/ecs/d'].map(arnOf),
-    );
+    // One tagging call per page, never one per group.
+    expect(tagging.commandCalls(GetResourcesCommand).map((c) => c.args[0].input.ResourceARNList)).toEqual([
+      ['/aws/lambda/a', '/aws/lambda/b'].map(arnOf),
+      ['/aws/lambda/c', '/ecs/d'].map(arnOf),
+    ]);
+    expect(logs.commandCalls(ListTagsForResourceCommand)).toHaveLength(0);
     expect(logs.commandCalls(DescribeLogGroupsCommand)[1]?.args[0].input.nextToken).toBe('n2');
   });
 
-  it('reads tags at most 5 at a time', async () => {
-    const { logs, discover } = account();
-    const names = Array.from({ length: 23 }, (_, i) => `/aws/lambda/fn-${i}`);
-    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: names.map((n) => group(n)) });
-    let inFlight = 0;
-    let most = 0;
-    logs.on(ListTagsForResourceCommand).callsFake(async () => {
-      inFlight++;
-      most = Math.max(most, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      inFlight--;
-      return { tags: { 'stepjobs:release': 'true' } };
+  it('yields each page with the token that resumes after it, and starts from a given token', async () => {
+    const { logs, tagging, clients } = account();
+    // The paginator reuses its input object, so record each call's token when it is made.
+    const tokens: Array<string | undefined> = [];
+    const answers = [{ logGroups: [group('/b')], nextToken: 'n3' }, { logGroups: [group('/c')] }];
+    logs.on(DescribeLogGroupsCommand).callsFake(async (input: { nextToken?: string }) => {
+      tokens.push(input.nextToken);
+      return answers[tokens.length - 1];
     });
-
-    const found = await discover();
-
-    expect(found.map((r) => r.id)).toEqual(names);
-    expect(most).toBe(5);
+    answerTags(tagging, {
+      [arnOf('/b')]: { 'stepjobs:release': 'true' },
+      [arnOf('/c')]: { 'stepjobs:release': 'true' },
+    });
+    const pages = [];
+    for await (const page of logGroup.discover(clients, { ...SELECTOR, startingToken: 'n2' }))
+      pages.push({ ids: page.resources.map((r) => r.id), next: page.nextToken });
+    expect(pages).toEqual([
+      { ids: ['/b'], next: 'n3' },
+      { ids: ['/c'], next: undefined },
+    ]);
+    expect(tokens).toEqual(['n2', 'n3']);
   });
 
-  it('skips a group deleted between the listing and its tags', async () => {
-    const { logs, discover } = account();
+  it('skips a group deleted between the listing and its tags (GetResources leaves it out)', async () => {
+    const { logs, tagging, discover } = account();
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [group('/gone'), group('/here')] });
-    logs
-      .on(ListTagsForResourceCommand, { resourceArn: arnOf('/gone') })
-      .rejects(awsError('ResourceNotFoundException'))
-      .on(ListTagsForResourceCommand, { resourceArn: arnOf('/here') })
-      .resolves({ tags: { 'stepjobs:release': 'true' } });
+    answerTags(tagging, { [arnOf('/here')]: { 'stepjobs:release': 'true' } });
 
     await expect(discover()).resolves.toEqual([expect.objectContaining({ id: '/here' })]);
   });
 
   it('turns throttled tag reads into a TransientError', async () => {
-    const { logs, discover } = account();
+    const { logs, tagging, discover } = account();
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [group('/a')] });
-    logs.on(ListTagsForResourceCommand).rejects(awsError('ThrottlingException'));
+    tagging.on(GetResourcesCommand).rejects(awsError('ThrottlingException'));
 
     await expect(discover()).rejects.toBeInstanceOf(TransientError);
   });

@@ -8,6 +8,7 @@
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateTagsCommand, DeleteTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ReleasePolicy } from '../../../../tasks/release/input';
@@ -16,6 +17,7 @@ import {
   type ApplyOutcome,
   type Clients,
   type PlannedAction,
+  type DiscoveredPage,
   type Resource,
   type ResourceAdapter,
 } from '../../../../tasks/release/model';
@@ -34,12 +36,14 @@ export function mockAccount() {
     ec2: new EC2Client(config),
     logs: new CloudWatchLogsClient(config),
     sts: new STSClient(config),
+    tagging: new ResourceGroupsTaggingAPIClient(config),
   };
   return {
     clients,
     ec2: mockClient(clients.ec2),
     logs: mockClient(clients.logs),
     sts: mockClient(clients.sts),
+    tagging: mockClient(clients.tagging),
   };
 }
 
@@ -52,9 +56,10 @@ export function awsError(name: string, message = `${name} (test)`): Error {
   return Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
 
-export async function collect(resources: AsyncIterable<Resource>): Promise<Resource[]> {
+/** Every resource of every page a discovery yields. */
+export async function collect(pages: AsyncIterable<DiscoveredPage>): Promise<Resource[]> {
   const out: Resource[] = [];
-  for await (const resource of resources) out.push(resource);
+  for await (const page of pages) out.push(...page.resources);
   return out;
 }
 

@@ -1,8 +1,9 @@
 /**
- * Step Functions rejects a state input or output over 256 KiB (States.DataLimitExceeded); the local engine
- * enforces no limit, so tests measure the payloads in a run's event log instead.
+ * Step Functions limits the local engine does not enforce, measured on a run's engine event log: a state input
+ * or output over 256 KiB fails the state (States.DataLimitExceeded), and an execution's history holds at most
+ * 25,000 events. Tests and benches check local runs against both.
  */
-import type { EngineEvent } from '../../local/runtime';
+import type { EngineEvent } from './runtime';
 
 type Event = NonNullable<EngineEvent>;
 
@@ -53,4 +54,35 @@ export function payloadSizes(events: readonly Event[]): PayloadSize[] {
 /** The largest payload of an event log, in bytes (0 for a log without payloads). */
 export function maxPayloadBytes(events: readonly Event[]): number {
   return payloadSizes(events).reduce((max, size) => Math.max(max, size.bytes), 0);
+}
+
+/** The Step Functions limit on events in one execution's history. */
+export const MAX_HISTORY_EVENTS = 25_000;
+
+/** History events Step Functions records for one visit of a state of each type (without retries). */
+const EVENTS_PER_STATE: Readonly<Record<string, number>> = {
+  // TaskStateEntered, TaskScheduled, TaskStarted, TaskSucceeded, TaskStateExited
+  Task: 5,
+  // MapStateEntered, MapRunStarted, MapRunSucceeded, MapStateExited: a Distributed Map's items run as child
+  // executions, each with its own history
+  Map: 4,
+  Pass: 2,
+  Choice: 2,
+  Wait: 3,
+  Succeed: 2,
+  Fail: 1,
+  Parallel: 4,
+};
+
+/**
+ * The events the execution's history on AWS would hold: the execution's start and end, plus each state visited
+ * outside a Map's items, by type. An estimate (retries add events), to compare with {@link MAX_HISTORY_EVENTS}.
+ */
+export function historyEventEstimate(events: readonly Event[]): number {
+  let count = 2;
+  for (const event of events) {
+    if (event.type === 'StateEntered' && event.index === undefined)
+      count += EVENTS_PER_STATE[event.state.type] ?? 2;
+  }
+  return count;
 }
