@@ -38,6 +38,14 @@ export class LockHeld extends StepJobsError {
   }
 }
 
+/** The job is paused: a scheduled run asked for the lock with `unlessPaused`. */
+export class JobPaused extends StepJobsError {
+  constructor(readonly jobId: string) {
+    super(`Job ${jobId} is paused`);
+    this.name = 'JobPaused';
+  }
+}
+
 export class DuplicateSlot extends StepJobsError {
   constructor(
     readonly jobId: string,

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { TriggerType } from '../../shared/constants';
 import { LocalRuntime, newExecutionName } from '../../local/runtime';
-import { synthesizeTemplate } from '../../local/synth';
+import { cachedTemplate } from '../../local/template-cache';
 import type { SweepResult } from '../../tasks/lifecycle/sweep';
 import type { SimulatedAccountSetup } from '../../local/simulated-account';
 import { LedgerServerError } from '../../local/shared-dynamodb';
@@ -25,7 +25,8 @@ export class LocalTarget implements Target {
   static async open(
     options: { dataDir?: string; logLevel?: string; simulatedAccount?: SimulatedAccountSetup } = {},
   ): Promise<LocalTarget> {
-    const template = synthesizeTemplate();
+    // The synthesized template, reused while nothing it depends on has changed (local/template-cache.ts).
+    const { template } = cachedTemplate();
     try {
       const runtime = await LocalRuntime.start({
         template,

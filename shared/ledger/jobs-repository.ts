@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { RunStatus } from '../constants';
-import { DuplicateSlot, LockHeld } from '../errors';
+import { DuplicateSlot, JobPaused, LockHeld } from '../errors';
 import { epochSeconds, isConditionFailed, stripKeys, type TableRef } from './dynamo';
 import type { JobState, OperatorAction, RunSummary } from './items';
 import { keys } from './keys';
@@ -69,7 +69,9 @@ export class JobsRepository {
     runId: string,
     nowIso: string,
     leaseExpiresAt: string,
+    options: { unlessPaused?: boolean; retried?: boolean } = {},
   ): Promise<LockGrant> {
+    const free = '(attribute_not_exists(lockRunId) OR lockRunId = :runId OR lockExpiresAt < :now)';
     try {
       const res = await this.table.doc.send(
         new UpdateCommand({
@@ -77,8 +79,10 @@ export class JobsRepository {
           Key: keys.jobState(jobId),
           UpdateExpression:
             'SET jobId = :jobId, lockRunId = :runId, lockExpiresAt = :lease, updatedAt = :now, #type = :type',
-          ConditionExpression:
-            'attribute_not_exists(lockRunId) OR lockRunId = :runId OR lockExpiresAt < :now',
+          // With unlessPaused, the pause check rides on the lock write: no read before it.
+          ConditionExpression: options.unlessPaused
+            ? `${free} AND (attribute_not_exists(paused) OR paused = :false)`
+            : free,
           ExpressionAttributeNames: { '#type': 'type' },
           ExpressionAttributeValues: {
             ':jobId': jobId,
@@ -86,6 +90,7 @@ export class JobsRepository {
             ':lease': leaseExpiresAt,
             ':now': nowIso,
             ':type': 'job',
+            ...(options.unlessPaused ? { ':false': false } : {}),
           },
           ReturnValues: 'ALL_OLD',
         }),
@@ -95,6 +100,11 @@ export class JobsRepository {
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       const state = await this.getState(jobId);
+      if (options.unlessPaused && state.paused) throw new JobPaused(jobId);
+      const held = state.lockRunId && state.lockRunId !== runId && (state.lockExpiresAt ?? '') >= nowIso;
+      // The state changed between the write and the read (resumed, or the lock released): try once more.
+      if (!held && !options.retried)
+        return this.acquireLock(jobId, runId, nowIso, leaseExpiresAt, { ...options, retried: true });
       throw new LockHeld(jobId, state.lockRunId ?? 'unknown', state.lockExpiresAt ?? 'unknown');
     }
   }

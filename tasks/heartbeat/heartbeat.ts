@@ -20,18 +20,16 @@ export interface HeartbeatOutput {
   triggerType: TriggerType;
   /** Milliseconds from the scheduled time to the execution start; null for runs that were not scheduled. */
   lagMs: number | null;
-  /** The job's run before this one, of any status; null for the first. */
+  /** The job's last run to end before this one, of any status (its job state's last run); null for the first. */
   previousRun: { runId: string; status: RunStatus; startedAt: string; endedAt: string | null } | null;
   at: string;
 }
 
-/** How many recent runs to read to find the one before this run (this run is usually the newest). */
-const RECENT_RUNS = 5;
-
 export async function heartbeat(data: HeartbeatStepData, ctx: StepContext): Promise<HeartbeatOutput> {
   const { run } = ctx;
-  const recent = await ctx.ledger.runs.listByJob(run.jobId, { limit: RECENT_RUNS });
-  const previous = recent.items.find((item) => item.runId !== run.runId);
+  // One read of the job state (its last run), not a page of the history.
+  const state = await ctx.ledger.jobs.getState(run.jobId);
+  const previous = state.lastRun && state.lastRun.runId !== run.runId ? state.lastRun : undefined;
   const scheduledTime = run.trigger.type === TriggerType.SCHEDULE ? run.trigger.scheduledTime : undefined;
   const lagMs = scheduledTime ? Date.parse(run.startedAt) - Date.parse(scheduledTime) : null;
   const output: HeartbeatOutput = {

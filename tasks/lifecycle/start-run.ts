@@ -26,6 +26,7 @@ import {
   ConfigError,
   DuplicateSlot,
   InvalidInput,
+  JobPaused,
   LockHeld,
   RunAlreadyExists,
   type FieldIssue,
@@ -100,9 +101,12 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
     }
   }
 
-  if (scheduled && (await deps.ledger.jobs.getState(job.id)).paused) {
-    return endEarly(attempt, RunStatus.SKIPPED, { skipReason: SkipReason.PAUSED }, `Job ${job.id} is paused`);
-  }
+  const paused = () =>
+    endEarly(attempt, RunStatus.SKIPPED, { skipReason: SkipReason.PAUSED }, `Job ${job.id} is paused`);
+  // A scheduled run of a job that takes the lock checks the pause with the lock write itself (one request
+  // fewer per run); one that takes no lock, or whose input is invalid, reads the job state.
+  const pauseOnLock = scheduled && job.overlap !== OverlapPolicy.ALLOW;
+  if (scheduled && !pauseOnLock && (await deps.ledger.jobs.getState(job.id)).paused) return paused();
 
   const schema = (deps.jobInputs ?? registeredJobInputs)[job.id];
   if (!schema) {
@@ -113,7 +117,11 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
   const candidate =
     job.destructive && !scheduled && jobInput.dryRun === undefined ? { ...jobInput, dryRun: true } : jobInput;
   const parsed = schema.safeParse(candidate);
-  if (!parsed.success) return reject(attempt, fieldIssues(parsed.error));
+  if (!parsed.success) {
+    // A paused job skips its scheduled runs whatever their input.
+    if (pauseOnLock && (await deps.ledger.jobs.getState(job.id)).paused) return paused();
+    return reject(attempt, fieldIssues(parsed.error));
+  }
   const input = parsed.data as JsonObject;
   const validated = storedJson(JSON.stringify(input), STORED_VALIDATED_INPUT_BYTES);
 
@@ -126,8 +134,10 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
         attempt.ref.runId,
         attempt.nowIso,
         leaseExpiresAt,
+        { unlessPaused: pauseOnLock },
       ));
     } catch (error) {
+      if (error instanceof JobPaused) return paused();
       if (!(error instanceof LockHeld)) throw error;
       const skip = { relatedRunId: error.holderRunId };
       if (job.overlap === OverlapPolicy.SKIP) {

@@ -256,6 +256,29 @@ describe('StartRun', () => {
       });
       expect((await ledger.jobs.getState('heartbeat')).counters).toEqual({ SKIPPED: 1 });
     });
+
+    it.each([
+      ['an invalid input', { executionInput: { ...scheduledInput(SLOT), message: 'x'.repeat(300) } }],
+      [
+        'a job that allows overlap (it takes no lock)',
+        { executionInput: scheduledInput(SLOT), job: { overlap: OverlapPolicy.ALLOW } },
+      ],
+      ['another run holding the lock', { executionInput: scheduledInput(SLOT), lockedBy: 'run-0' }],
+    ])('skips a scheduled run of a paused job whatever else holds: %s', async (_what, options) => {
+      const ledger = await db.fresh();
+      const { lockedBy, ...startOptions } = options as typeof options & { lockedBy?: string };
+      if (lockedBy) await ledger.jobs.acquireLock('heartbeat', lockedBy, T0, '2026-11-30T12:00:00.000Z');
+      await ledger.jobs.setPaused('heartbeat', true, 'ops', T0, 'maintenance');
+
+      const result = await start(ledger, { name: 'run-1', ...startOptions });
+      expect(result).toMatchObject({ decision: Decision.SKIP, reason: 'Job heartbeat is paused' });
+      expect(await ledger.runs.get('run-1')).toMatchObject({
+        status: RunStatus.SKIPPED,
+        skipReason: SkipReason.PAUSED,
+      });
+      // The lock is as it was: never taken by the skipped run.
+      expect((await ledger.jobs.getState('heartbeat')).lockRunId).toBe(lockedBy);
+    });
   });
 
   describe('invalid input', () => {
