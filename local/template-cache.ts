@@ -75,8 +75,8 @@ export function cachedTemplate(options: TemplateCacheOptions = {}): {
     }
   }
   // Loaded on a miss only: requiring the CDK is most of what a hit saves.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const synthesize =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     options.synthesize ?? (require('./synth') as typeof import('./synth')).synthesizeTemplate;
   const template = synthesize();
   mkdirSync(cacheDir, { recursive: true });

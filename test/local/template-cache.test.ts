@@ -35,7 +35,8 @@ describe('templateKey', () => {
 describe('cachedTemplate', () => {
   it('synthesizes once per key, then reads the cache; a new key synthesizes again', () => {
     const cacheDir = path.join(root, 'cache');
-    const synthesize = jest.fn(() => template(synthesize.mock.calls.length));
+    let calls = 0;
+    const synthesize = jest.fn((): CfnTemplate => template((calls += 1)));
     const first = cachedTemplate({ cacheDir, key: 'k1', synthesize });
     const again = cachedTemplate({ cacheDir, key: 'k1', synthesize });
     expect(first.cached).toBe(false);
