@@ -84,9 +84,9 @@ export class RunsRepository {
    * put, so a retry converges), and cut on the run item, which every later lifecycle write rewrites.
    */
   async create(run: RunRecord): Promise<void> {
-    const rawInput = cutStoredJson(run.rawInput, INLINE_INPUT_BYTES);
-    const input = run.input && cutStoredJson(run.input, INLINE_INPUT_BYTES);
-    if (rawInput !== run.rawInput || input !== run.input) {
+    const item = runItem(run);
+    // runItem cuts an input longer than the run item holds: keep the whole texts beside it first.
+    if (item.rawInput !== run.rawInput || item.input !== run.input) {
       const whole: RunInputs = {
         runId: run.runId,
         rawInput: cutStoredJson(run.rawInput, STORED_RAW_INPUT_BYTES),
@@ -104,7 +104,7 @@ export class RunsRepository {
       await this.table.doc.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: runItem(run),
+          Item: item,
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
