@@ -6,15 +6,14 @@
  *
  *   npx tsx bench/bundles.ts [--samples 7]
  */
-import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { synthesizeTemplate } from '../local/synth';
 import { lambdaFunctions } from '../local/template';
-import { BUNDLING, REPO_ROOT } from '../stacks/constructs/task-function';
+import { REPO_ROOT } from '../stacks/constructs/task-function';
+import { buildBundle, coldRequireMs } from './bundle-timing';
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '7' } } });
 const samples = Number(values.samples);
@@ -36,47 +35,14 @@ interface Measured {
   requireMs: number;
 }
 
-async function bundle(entry: string, index: number): Promise<string> {
-  const outfile = path.join(OUT, String(index), 'index.js');
-  await build({
-    entryPoints: [path.join(REPO_ROOT, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    sourcesContent: BUNDLING.sourcesContent,
-    target: BUNDLING.target,
-    external: [...BUNDLING.externalModules],
-    mainFields: [...BUNDLING.mainFields],
-    logLevel: 'error',
-  });
-  return outfile;
-}
-
-/** Median of `samples` cold requires, each in a new process (nothing cached but the OS's file cache). */
-function coldRequireMs(file: string): number {
-  const script = `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`;
-  const times = Array.from({ length: samples }, () => {
-    const run = spawnSync(process.execPath, ['-e', script], {
-      encoding: 'utf8',
-      env: { ...process.env, AWS_REGION: 'us-east-1', POWERTOOLS_TRACE_ENABLED: 'false' },
-    });
-    if (run.status !== 0) throw new Error(`require(${file}) failed: ${run.stderr}`);
-    return Number(run.stdout);
-  }).sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? Number.NaN;
-}
-
 async function measure(entry: string, index: number): Promise<Measured> {
-  const file = await bundle(entry, index);
+  const file = await buildBundle(entry, path.join(OUT, String(index)));
   const content = readFileSync(file);
   return {
     entry,
     bytes: statSync(file).size,
     gzipBytes: gzipSync(content).length,
-    requireMs: coldRequireMs(file),
+    requireMs: coldRequireMs(file, samples),
   };
 }
 
@@ -90,7 +56,7 @@ async function main(): Promise<void> {
 
   // Plan and ApplyBatch load these when they first call the service (tasks/release/sdk.ts); Report never does.
   const lazy = ['@aws-sdk/client-ec2', '@aws-sdk/client-cloudwatch-logs', '@aws-sdk/client-sts'].map(
-    (pkg) => `${pkg} ${coldRequireMs(require.resolve(pkg)).toFixed(0)} ms`,
+    (pkg) => `${pkg} ${coldRequireMs(require.resolve(pkg), samples).toFixed(0)} ms`,
   );
   const kb = (bytes: number) => (bytes / 1000).toFixed(1);
   const rows = [baseline, ...tasks].map((m) => {

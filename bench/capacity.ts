@@ -89,6 +89,20 @@ function indexEntry(table: TableDef, index: IndexDef, item: Item | undefined): I
   return Object.fromEntries(Object.entries(item).filter(([k]) => names.has(k)));
 }
 
+/** DynamoDB's per-item storage overhead, in the table and in each index entry. */
+const STORAGE_OVERHEAD_BYTES = 100;
+
+/** Bytes an item is billed for in storage: the item and each of its index entries, 100 bytes overhead each. */
+export function storedBytes(table: TableDef, item: Item): number {
+  return table.indexes.reduce(
+    (bytes, index) => {
+      const entry = indexEntry(table, index, item);
+      return entry ? bytes + itemSize(entry) + STORAGE_OVERHEAD_BYTES : bytes;
+    },
+    itemSize(item) + STORAGE_OVERHEAD_BYTES,
+  );
+}
+
 const same = (a: Item | undefined, b: Item | undefined) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Write units of one write of `before` into `after` (either may be absent), table and indexes apart. */

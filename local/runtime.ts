@@ -124,6 +124,11 @@ export interface LocalRuntimeOptions {
    * none. @default seeded with the built-in inventory when empty
    */
   simulatedAccount?: SimulatedAccountSetup | false;
+  /**
+   * Called after every Lambda invocation (task states, rule targets, the sweep) with its duration in ms, as
+   * Lambda bills it (warm: the handler's module is loaded once per process). bench/cost reads it.
+   */
+  onInvoke?: (fn: LocalFunction, durationMs: number) => void;
 }
 
 export class LocalRuntime {
@@ -142,6 +147,7 @@ export class LocalRuntime {
     /** What Step Functions knows about executions, locally. */
     readonly executions: LocalExecutionStore,
     private readonly statusEventRetryMs: readonly number[],
+    private readonly onInvoke: LocalRuntimeOptions['onInvoke'],
   ) {
     this.functions = lambdaFunctions(template);
     this.jobs = discoverJobs(template);
@@ -177,6 +183,7 @@ export class LocalRuntime {
         localEnvironment,
         executions,
         options.statusEventRetryMs ?? STATUS_EVENT_RETRY_MS,
+        options.onInvoke,
       );
     } catch (error) {
       await dynamo.stop();
@@ -339,7 +346,14 @@ export class LocalRuntime {
   /** Invoke one Lambda function in-process, as Lambda would, with the function's own environment. */
   async invoke(fn: LocalFunction, payload: unknown): Promise<unknown> {
     const handler = await this.loadHandler(fn);
-    return handler.forEnv({ ...fn.environment, ...this.localEnvironment })(payload, lambdaContext(fn));
+    const invoke = handler.forEnv({ ...fn.environment, ...this.localEnvironment });
+    if (!this.onInvoke) return invoke(payload, lambdaContext(fn));
+    const started = performance.now();
+    try {
+      return await invoke(payload, lambdaContext(fn));
+    } finally {
+      this.onInvoke(fn, performance.now() - started);
+    }
   }
 
   /** The function whose handler is `entry` (e.g. `tasks/lifecycle/sweep.ts`). */
