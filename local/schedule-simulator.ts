@@ -3,7 +3,7 @@
  * send (the synthesized target input with its `<aws.scheduler.*>` context attributes substituted).
  *
  * Fire times come from shared/schedule-expression.ts (croner in the schedule's time zone, DST as Scheduler
- * handles it). Two clocks: a simulated one that runs every slot in [from, to] in order as fast as the runs
+ * handles it). Two clocks: a simulated one that runs every slot in [from, to] (both ends included) in order as fast as the runs
  * complete, and real time, which sleeps until each next slot.
  */
 import { fireTimes } from '../shared/schedule-expression';
@@ -37,7 +37,7 @@ export function formatScheduledTime(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Every slot of the selected jobs' enabled schedules in (from, to], in time order. */
+/** Every slot of the selected jobs' enabled schedules in [from, to], in time order. */
 export function slotsBetween(jobs: readonly LocalJob[], from: Date, to: Date, max = 10_000): Slot[] {
   const slots: Slot[] = [];
   for (const job of jobs) {
@@ -75,7 +75,7 @@ async function deliver(runtime: LocalRuntime, slot: Slot, options: SimulateOptio
   return deliveries;
 }
 
-/** Simulated clock: run every slot in (from, to] in order, each as soon as the previous one completes. */
+/** Simulated clock: run every slot in [from, to] in order, each as soon as the previous one completes. */
 export async function simulateWindow(
   runtime: LocalRuntime,
   from: Date,

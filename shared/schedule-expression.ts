@@ -3,13 +3,15 @@
  * the synth), the CLI (`stepjobs jobs` shows the next fire times) and the local schedule simulator.
  *
  * - `cron(min hour day-of-month month day-of-week year)` is evaluated by croner in 7-part mode with Quartz
- *   weekday numbering (SUN=1), in the schedule's IANA time zone, so DST gaps and repeats behave as in
- *   EventBridge Scheduler: a nonexistent local time is skipped and a repeated one fires once.
- * - `rate(value unit)` fires every `value` units. Scheduler anchors a rate at the schedule's creation; the
- *   simulator anchors it at the Unix epoch, which gives the same spacing.
+ *   weekday numbering (SUN=1), on the wall clock of the schedule's IANA time zone, so DST gaps and repeats
+ *   behave as in EventBridge Scheduler: a nonexistent local time is skipped and a repeated one fires once.
+ * - `rate(value unit)` fires every `value` units from its anchor: the schedule's StartDate when the job sets
+ *   one (Scheduler counts from it), else the Unix epoch locally (Scheduler counts from the schedule's creation,
+ *   which `--aws` commands read from the deployed schedule).
  * - `at(yyyy-mm-ddThh:mm:ss)` fires once, in the schedule's time zone.
  */
 import { Cron } from 'croner';
+import { instantsOf, localIso, offsetBeforeMs, wallClockMs, wallText } from './time-zone';
 
 export type ParsedExpression =
   | { kind: 'cron'; fields: string; cron: Cron }
@@ -64,8 +66,9 @@ export function parseScheduleExpression(expression: string, timeZone = 'UTC'): P
       throw new InvalidScheduleExpression(`"${expression}": one of day-of-month or day-of-week must be "?"`);
     }
     try {
+      // On the wall clock: croner in UTC over wall times; fires() maps each to the instant it names.
       const parsed = new Cron(`0 ${toCronerFields(parts).join(' ')}`, {
-        timezone: timeZone,
+        timezone: 'UTC',
         mode: '7-part',
         alternativeWeekdays: true,
         paused: true,
@@ -99,63 +102,107 @@ function toCronerFields(parts: string[]): string[] {
   );
 }
 
-/** Offset of `timeZone` from UTC at `date`, in milliseconds. */
-function zoneOffsetMs(date: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(date);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - Math.floor(date.getTime() / 1000) * 1000;
+/** One fire of a schedule: when, the local clock then, and why it does not run when it does not. */
+export interface Fire {
+  /** The instant (for a skipped nonexistent local time: where the clocks jumped from, at the old offset). */
+  time: Date;
+  /** Local ISO time with its offset (`2027-03-28T03:30:00+02:00`); a nonexistent one has no offset. */
+  local: string;
+  /** Why this slot does not run. */
+  skipped?: string;
 }
 
+export interface FireOptions {
+  /** The first instant considered (inclusive). */
+  from: Date;
+  /** The last instant considered (inclusive). @default no end */
+  until?: Date;
+  /** How many fires that run to return (skipped ones come along and do not count). */
+  limit: number;
+  /**
+   * Where a `rate()` counts from: the schedule's StartDate (EventBridge Scheduler counts from it, else from the
+   * schedule's creation). @default the Unix epoch
+   */
+  anchor?: Date;
+}
+
+/** Beyond this many candidate slots, a search gives up (a schedule that never runs again, say). */
+const MAX_CANDIDATES = 200_000;
+
 /**
- * Fire times strictly after `after` and at or before `until` (when given), at most `limit` of them.
+ * The fires of `expression` in `timeZone` from `options.from` on, as EventBridge Scheduler makes them:
+ *
+ * - cron is evaluated on the zone's wall clock. A local time that does not exist (spring-forward) is listed
+ *   skipped, as Scheduler skips it; a repeated local time (fall-back) fires once, at its first pass.
+ * - rate fires every interval from the anchor, in UTC (so a daily rate drifts an hour in local time at a DST
+ *   change, as on AWS).
+ * - at fires once, at the first instant its local time names (skipped when it names none).
  */
-export function fireTimes(
-  expression: string,
-  timeZone: string,
-  after: Date,
-  limit: number,
-  until?: Date,
-): Date[] {
+export function fires(expression: string, timeZone: string, options: FireOptions): Fire[] {
   const parsed = parseScheduleExpression(expression, timeZone);
-  const out: Date[] = [];
-  const fits = (d: Date) => !until || d.getTime() <= until.getTime();
+  const out: Fire[] = [];
+  const from = options.from.getTime();
+  const until = options.until?.getTime() ?? Number.POSITIVE_INFINITY;
+  let running = 0;
+  const push = (fire: Fire) => {
+    out.push(fire);
+    if (!fire.skipped) running += 1;
+  };
   if (parsed.kind === 'rate') {
-    let next = (Math.floor(after.getTime() / parsed.everyMs) + 1) * parsed.everyMs;
-    while (out.length < limit && fits(new Date(next))) {
-      out.push(new Date(next));
-      next += parsed.everyMs;
+    const anchor = options.anchor?.getTime() ?? 0;
+    const steps = Math.max(0, Math.ceil((from - anchor) / parsed.everyMs));
+    for (
+      let t = anchor + steps * parsed.everyMs;
+      running < options.limit && t <= until;
+      t += parsed.everyMs
+    ) {
+      push({ time: new Date(t), local: localIso(t, timeZone) });
     }
     return out;
   }
+  const fireAt = (wallMs: number): Fire | undefined => {
+    const [first] = instantsOf(wallMs, timeZone);
+    if (first !== undefined) return { time: new Date(first), local: localIso(first, timeZone) };
+    const wall = wallText(wallMs);
+    return {
+      time: new Date(wallMs - offsetBeforeMs(wallMs, timeZone)),
+      local: wall,
+      skipped: `dst: ${wall.slice(11, 16)} does not exist in ${timeZone} on ${wall.slice(0, 10)} (clocks go forward)`,
+    };
+  };
   if (parsed.kind === 'at') {
-    const naive = new Date(`${parsed.localTime}Z`);
-    const at = new Date(naive.getTime() - zoneOffsetMs(naive, timeZone));
-    return at > after && fits(at) && limit > 0 ? [at] : [];
+    const fire = fireAt(Date.parse(`${parsed.localTime}Z`));
+    const t = fire?.time.getTime() ?? Number.NaN;
+    if (fire && t >= from && t <= until && options.limit > 0) push(fire);
+    return out;
   }
-  let cursor = after;
-  while (out.length < limit) {
-    const next = parsed.cron.nextRun(cursor);
-    if (!next || !fits(next)) break;
-    // croner moves a slot that falls in a DST gap to the next valid instant; Scheduler skips it instead.
-    if (parsed.cron.match(next)) out.push(next);
-    cursor = next;
+  // Wall-clock iteration: croner runs in UTC over wall times, and each is mapped to the instant it names.
+  let wallCursor = wallClockMs(from, timeZone) - HOUR_MS * 3;
+  for (let n = 0; running < options.limit && n < MAX_CANDIDATES; n++) {
+    const next = parsed.cron.nextRun(new Date(wallCursor));
+    if (!next) break;
+    wallCursor = next.getTime();
+    const fire = fireAt(wallCursor);
+    if (!fire) continue;
+    const t = fire.time.getTime();
+    if (t > until) break;
+    if (t >= from) push(fire);
   }
   return out;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The instants that run, from `from` (inclusive) to `until` (inclusive, when given), at most `limit`. */
+export function fireTimes(
+  expression: string,
+  timeZone: string,
+  from: Date,
+  limit: number,
+  until?: Date,
+  anchor?: Date,
+): Date[] {
+  return fires(expression, timeZone, { from, limit, until, anchor })
+    .filter((fire) => !fire.skipped)
+    .map((fire) => fire.time);
 }

@@ -189,7 +189,7 @@ describe('stepjobs (local)', () => {
     expect(await pausedFlag()).toBe(false);
   });
 
-  it('simulates the schedule with every slot delivered twice: one run and one DUPLICATE per slot', async () => {
+  it('simulates the schedule in [--from, --to] with every slot delivered twice: one run and one DUPLICATE per slot', async () => {
     const result = await cli(
       'schedule',
       '--local',
@@ -201,10 +201,11 @@ describe('stepjobs (local)', () => {
     );
     expect(result.code).toBe(ExitCode.OK);
     const deliveries = result.stdout.split('\n').filter((line) => / delivery [12] /.test(line));
-    expect(deliveries).toHaveLength(6);
-    expect(deliveries.filter((line) => / SUCCEEDED /.test(line))).toHaveLength(3);
-    expect(deliveries.filter((line) => / DUPLICATE /.test(line))).toHaveLength(3);
-    for (const slot of ['00:10:00Z', '00:20:00Z', '00:30:00Z']) {
+    // Both ends fire: --from is a slot of the 10-minute heartbeat, and so is --to.
+    expect(deliveries).toHaveLength(8);
+    expect(deliveries.filter((line) => / SUCCEEDED /.test(line))).toHaveLength(4);
+    expect(deliveries.filter((line) => / DUPLICATE /.test(line))).toHaveLength(4);
+    for (const slot of ['00:00:00Z', '00:10:00Z', '00:20:00Z', '00:30:00Z']) {
       expect(deliveries.filter((line) => line.startsWith(`2026-01-01T${slot}`))).toHaveLength(2);
     }
   });

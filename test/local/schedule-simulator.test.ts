@@ -34,8 +34,9 @@ const times = (jobs: LocalJob[], from: string, to: string) =>
   slotsBetween(jobs, new Date(from), new Date(to)).map((slot) => slot.scheduledTime);
 
 describe('slotsBetween', () => {
-  it('fires a rate every interval in (from, to], in order, formatted as the Scheduler does', () => {
+  it('fires a rate every interval in [from, to], in order, formatted as the Scheduler does', () => {
     expect(times([job('a', {})], '2026-05-01T10:00:00Z', '2026-05-01T11:00:00Z')).toEqual([
+      '2026-05-01T10:00:00Z',
       '2026-05-01T10:10:00Z',
       '2026-05-01T10:20:00Z',
       '2026-05-01T10:30:00Z',
@@ -57,6 +58,8 @@ describe('slotsBetween', () => {
       job('manual-only'),
     ];
     expect(slotsBetween(jobs, new Date('2026-05-01T10:00:00Z'), new Date('2026-05-01T10:30:00Z'))).toEqual([
+      { jobId: 'a', scheduledTime: '2026-05-01T10:00:00Z' },
+      { jobId: 'b', scheduledTime: '2026-05-01T10:00:00Z' },
       { jobId: 'a', scheduledTime: '2026-05-01T10:10:00Z' },
       { jobId: 'b', scheduledTime: '2026-05-01T10:15:00Z' },
       { jobId: 'a', scheduledTime: '2026-05-01T10:20:00Z' },
@@ -124,7 +127,7 @@ describe('simulateWindow', () => {
     const seen: Delivery[] = [];
     const deliveries = await simulateWindow(
       runtime(),
-      new Date('2026-06-01T12:00:00Z'),
+      new Date('2026-06-01T12:05:00Z'),
       new Date('2026-06-01T12:30:00Z'),
       { jobs: [runtime().job(heartbeat.id)], deliverTwice: true, onDelivery: (d) => seen.push(d) },
     );
