@@ -23,7 +23,16 @@ import { CliError, ExitCode } from './cli/errors';
 import { actionsCommand, resourceCommand } from './cli/action-commands';
 import { simulatedAccountCommand } from './cli/simulated-account-command';
 import { auditCommand } from './cli/audit-command';
-import { parseLimit, parseRunInput, parseStatus, parseTime, parseTrigger, parseWindow } from './cli/parse';
+import { jobPreview, previewCommand } from './cli/preview-command';
+import {
+  parseCount,
+  parseLimit,
+  parseRunInput,
+  parseStatus,
+  parseTime,
+  parseTrigger,
+  parseWindow,
+} from './cli/parse';
 import { scheduleCommand } from './cli/schedule-command';
 import type { Target } from './cli/target';
 
@@ -113,10 +122,51 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
 
   program
     .command('jobs')
-    .description('list every job: schedule, time zone, next three fire times, paused state and last run')
+    .description('list every job: schedule, time zone, next fire times, paused state and last run')
+    .option('--count <n>', 'how many next fire times to show', '3')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) =>
-      run(() => withTarget(global(), (t) => jobsCommand(t, jobs, io, opts)))(),
+    .action(async (opts: { json?: boolean; count: string }) =>
+      run(() => {
+        const count = parseCount(opts.count);
+        return withTarget(global(), (t) => jobsCommand(t, jobs, io, { json: opts.json, count }));
+      })(),
+    );
+
+  program
+    .command('preview')
+    .argument('[expression]', 'a schedule expression: rate(...), cron(...) or at(...)')
+    .description(
+      'when a schedule fires, in UTC and local time; slots that will not run are listed with the reason',
+    )
+    .option('--job <id>', "preview a job's schedule: its expression, time zone, start date and pause")
+    .option('--tz <zone>', 'IANA time zone of the expression (default UTC; not with --job)')
+    .option('--from <time>', 'list fires from this time on (ISO; default now)')
+    .option('--count <n>', 'how many fires that run to list', '10')
+    .option('--json', 'machine-readable output: {"fires":[{"time","local","skipped"?}]}')
+    .action(
+      async (
+        expression: string | undefined,
+        opts: { job?: string; tz?: string; from?: string; count: string; json?: boolean },
+      ) =>
+        run(async () => {
+          if ((expression === undefined) === (opts.job === undefined))
+            throw new CliError('Give a schedule expression or --job <id>, not both');
+          if (opts.job !== undefined && opts.tz !== undefined)
+            throw new CliError(`--tz: a job's schedule has its own time zone; drop --tz with --job`);
+          const options = {
+            from: opts.from === undefined ? new Date() : parseTime('--from', opts.from),
+            count: parseCount(opts.count),
+            json: opts.json,
+          };
+          if (expression !== undefined)
+            return previewCommand(io, { ...options, expression, timeZone: opts.tz ?? 'UTC' });
+          const job = jobs.find((j) => j.id === opts.job);
+          if (!job)
+            throw new CliError(`Unknown job "${opts.job}". Known jobs: ${jobs.map((j) => j.id).join(', ')}`);
+          return withTarget(global(), async (t) =>
+            previewCommand(io, jobPreview(job, await t.ledger.jobs.getState(job.id), options)),
+          );
+        })(),
     );
 
   program

@@ -42,7 +42,8 @@ export function slotsBetween(jobs: readonly LocalJob[], from: Date, to: Date, ma
   const slots: Slot[] = [];
   for (const job of jobs) {
     if (!job.schedule?.enabled) continue;
-    for (const at of fireTimes(job.schedule.expression, job.schedule.timeZone, from, max, to)) {
+    const start = job.schedule.startDate === undefined ? undefined : new Date(job.schedule.startDate);
+    for (const at of fireTimes(job.schedule.expression, job.schedule.timeZone, from, max, to, start)) {
       slots.push({ jobId: job.jobId, scheduledTime: formatScheduledTime(at) });
     }
   }

@@ -196,6 +196,8 @@ export interface LocalSchedule {
   arn: string;
   expression: string;
   timeZone: string;
+  /** The schedule's StartDate (rate() counts from it), when it has one. */
+  startDate?: string;
   enabled: boolean;
   targetArn: string;
   /** The target input with `<aws.scheduler.*>` placeholders still in it. */
@@ -211,6 +213,7 @@ export function schedules(template: CfnTemplate): LocalSchedule[] {
       arn: localArn(template, logicalId),
       expression: String(p.ScheduleExpression),
       timeZone: String(p.ScheduleExpressionTimezone ?? 'UTC'),
+      ...(typeof p.StartDate === 'string' ? { startDate: p.StartDate } : {}),
       enabled: p.State !== 'DISABLED',
       targetArn: String(target.Arn ?? ''),
       inputTemplate: String(target.Input ?? '{}'),

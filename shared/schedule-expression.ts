@@ -120,10 +120,10 @@ export interface FireOptions {
   /** How many fires that run to return (skipped ones come along and do not count). */
   limit: number;
   /**
-   * Where a `rate()` counts from: the schedule's StartDate (EventBridge Scheduler counts from it, else from the
-   * schedule's creation). @default the Unix epoch
+   * The schedule's StartDate: a `rate()` counts from it (else, on AWS, from the schedule's creation), and a
+   * cron fires nothing before it; an `at()` ignores it, as Scheduler does. @default the Unix epoch
    */
-  anchor?: Date;
+  start?: Date;
 }
 
 /** Beyond this many candidate slots, a search gives up (a schedule that never runs again, say). */
@@ -141,7 +141,8 @@ const MAX_CANDIDATES = 200_000;
 export function fires(expression: string, timeZone: string, options: FireOptions): Fire[] {
   const parsed = parseScheduleExpression(expression, timeZone);
   const out: Fire[] = [];
-  const from = options.from.getTime();
+  const start = options.start?.getTime() ?? 0;
+  const from = parsed.kind === 'at' ? options.from.getTime() : Math.max(options.from.getTime(), start);
   const until = options.until?.getTime() ?? Number.POSITIVE_INFINITY;
   let running = 0;
   const push = (fire: Fire) => {
@@ -149,13 +150,8 @@ export function fires(expression: string, timeZone: string, options: FireOptions
     if (!fire.skipped) running += 1;
   };
   if (parsed.kind === 'rate') {
-    const anchor = options.anchor?.getTime() ?? 0;
-    const steps = Math.max(0, Math.ceil((from - anchor) / parsed.everyMs));
-    for (
-      let t = anchor + steps * parsed.everyMs;
-      running < options.limit && t <= until;
-      t += parsed.everyMs
-    ) {
+    const steps = Math.max(0, Math.ceil((from - start) / parsed.everyMs));
+    for (let t = start + steps * parsed.everyMs; running < options.limit && t <= until; t += parsed.everyMs) {
       push({ time: new Date(t), local: localIso(t, timeZone) });
     }
     return out;
@@ -200,9 +196,9 @@ export function fireTimes(
   from: Date,
   limit: number,
   until?: Date,
-  anchor?: Date,
+  start?: Date,
 ): Date[] {
-  return fires(expression, timeZone, { from, limit, until, anchor })
+  return fires(expression, timeZone, { from, limit, until, start })
     .filter((fire) => !fire.skipped)
     .map((fire) => fire.time);
 }

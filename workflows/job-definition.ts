@@ -17,6 +17,13 @@ export interface JobSchedule<I> {
   expression: string;
   /** IANA time zone the expression is evaluated in. @default 'UTC' */
   timeZone?: string;
+  /**
+   * The schedule's StartDate, UTC (`2027-01-01T00:00:00Z`): a `rate()` counts from it, a cron fires nothing
+   * before it. EventBridge Scheduler refuses a StartDate more than 5 minutes in the past when it creates the
+   * schedule, so set it to a time after the first deploy. @default none: on AWS a rate counts from the
+   * schedule's creation (`--aws` commands read it from the deployed schedule); locally from the Unix epoch
+   */
+  startDate?: string;
   /** EventBridge Scheduler flexible time window, in minutes (1-1440); 0 turns it off. @default 0 */
   flexibleWindowMinutes?: number;
   /** Deploy the schedule enabled. @default true */
@@ -128,6 +135,17 @@ export function runningSince(job: Pick<JobDefinition, 'timeout'>, now: Date): st
 }
 const MAX_TIMEOUT = Duration.days(365);
 
+/** Whether an ISO time names a real calendar instant (not 2027-02-30). */
+function isRealDate(iso: string): boolean {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 19) === iso.slice(0, 19);
+}
+
+/** A job's schedule start, as a Date (undefined without one). */
+export function scheduleStart(schedule: Pick<JobSchedule<unknown>, 'startDate'>): Date | undefined {
+  return schedule.startDate === undefined ? undefined : new Date(schedule.startDate);
+}
+
 export class JobDefinitionError extends Error {
   constructor(jobId: string, field: string, problem: string) {
     super(`Job "${jobId}": ${field} ${problem}`);
@@ -163,6 +181,14 @@ export function validateJobs(
         ? 'schedule.timeZone'
         : 'schedule.expression';
       throw new JobDefinitionError(id, field, `is invalid: ${error.message}`);
+    }
+    const start = job.schedule.startDate;
+    if (start !== undefined && !(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(start) && isRealDate(start))) {
+      throw new JobDefinitionError(
+        id,
+        'schedule.startDate',
+        `must be a UTC time like 2027-01-01T00:00:00Z (got "${start}")`,
+      );
     }
     const window = job.schedule.flexibleWindowMinutes ?? 0;
     if (!Number.isInteger(window) || window < 0 || window > 1440) {

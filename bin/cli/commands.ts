@@ -6,7 +6,7 @@ import { epochSeconds } from '../../shared/ledger/dynamo';
 import type { RunRecord } from '../../shared/ledger/items';
 import { RunNotFound } from '../../shared/errors';
 import { fireTimes } from '../../shared/schedule-expression';
-import { runningSince, type JobDefinition } from '../../workflows/job-definition';
+import { runningSince, scheduleStart, type JobDefinition } from '../../workflows/job-definition';
 import { CliError, ExitCode } from './errors';
 import { jobReports } from './job-reports';
 import { lastRunText, runDetailText, runsTable, shortTime, statusText, table, zoned } from './format';
@@ -27,13 +27,14 @@ export async function jobsCommand(
   target: Target,
   jobs: readonly JobDefinition[],
   io: Output,
-  options: { json?: boolean; now?: Date },
+  options: { json?: boolean; now?: Date; count?: number },
 ): Promise<number> {
   const now = options.now ?? new Date();
+  const count = options.count ?? 3;
   const rows = await Promise.all(
     jobs.map(async (job) => {
       const tz = job.schedule.timeZone ?? 'UTC';
-      const next = fireTimes(job.schedule.expression, tz, now, 3);
+      const next = fireTimes(job.schedule.expression, tz, now, count, undefined, scheduleStart(job.schedule));
       const state = await target.ledger.jobs.getState(job.id);
       return { job, tz, next, state };
     }),

@@ -52,6 +52,14 @@ export function parseLimit(value: string): number {
   return n;
 }
 
+/** `--count N`: how many fires to list, 1 to 1000. */
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new CliError(`--count "${value}" must be a whole number from 1 to 1000`);
+  return n;
+}
+
 /** `value` as one of `choices` (after `normalize`), or an error naming the option and every choice. */
 function oneOf<T extends string>(
   option: string,

@@ -64,6 +64,7 @@ export class ScheduleTrigger extends Construct {
       timeWindow:
         minutes > 0 ? scheduler.TimeWindow.flexible(Duration.minutes(minutes)) : scheduler.TimeWindow.off(),
       enabled: schedule.enabled ?? true,
+      ...(schedule.startDate ? { start: new Date(schedule.startDate) } : {}),
       target: new targets.StepFunctionsStartExecution(props.stateMachine, {
         input: scheduler.ScheduleTargetInput.fromObject({ ...schedule.input, trigger }),
         deadLetterQueue,

@@ -80,8 +80,9 @@ test('killed between the slot claim and the run record: the next command records
     '--local',
     '--job',
     'heartbeat',
+    // One slot, 00:10: both ends of the window fire.
     '--from',
-    '2026-06-01T00:00:00Z',
+    '2026-06-01T00:05:00Z',
     '--to',
     '2026-06-01T00:10:00Z',
   ];

@@ -50,6 +50,15 @@ describe('slotsBetween', () => {
     ]);
   });
 
+  it("counts a rate from the schedule's StartDate, as the Scheduler does", () => {
+    const started = [job('a', { startDate: '2026-05-01T10:07:00.000Z' })];
+    expect(times(started, '2026-05-01T00:00:00Z', '2026-05-01T10:30:00Z')).toEqual([
+      '2026-05-01T10:07:00Z',
+      '2026-05-01T10:17:00Z',
+      '2026-05-01T10:27:00Z',
+    ]);
+  });
+
   it('merges several jobs by time, then job id, and leaves out disabled and unscheduled jobs', () => {
     const jobs = [
       job('b', { expression: 'rate(15 minutes)' }),

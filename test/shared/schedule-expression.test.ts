@@ -84,14 +84,14 @@ describe('cron()', () => {
 });
 
 describe('rate()', () => {
-  it('counts from its anchor, not from the epoch', () => {
+  it('counts from its start date, not from the epoch', () => {
     const anchor = new Date('2026-06-01T00:07:00Z');
     expect(
       iso(fireTimes('rate(10 minutes)', 'UTC', new Date('2026-06-01T01:00:00Z'), 3, undefined, anchor)),
     ).toEqual(['2026-06-01T01:07:00Z', '2026-06-01T01:17:00Z', '2026-06-01T01:27:00Z']);
   });
 
-  it('fires from the anchor itself when the window starts before it', () => {
+  it('fires from the start date itself when the window starts before it; a cron fires nothing before it', () => {
     const anchor = new Date('2026-06-01T00:07:00Z');
     expect(
       iso(fireTimes('rate(1 hour)', 'UTC', new Date('2026-05-01T00:00:00Z'), 1, undefined, anchor)),
@@ -102,7 +102,7 @@ describe('rate()', () => {
     const listed = fires('rate(1 day)', 'Europe/Berlin', {
       from: new Date('2027-03-27T12:00:00Z'),
       limit: 2,
-      anchor: new Date('2027-01-01T12:00:00Z'),
+      start: new Date('2027-01-01T12:00:00Z'),
     });
     expect(listed.map((f) => f.local)).toEqual(['2027-03-27T13:00:00+01:00', '2027-03-28T14:00:00+02:00']);
   });

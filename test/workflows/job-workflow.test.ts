@@ -48,6 +48,7 @@ describe('a job with a Map, a queue policy and its own schedule settings', () =>
       expression: 'cron(30 2 ? * MON-FRI *)',
       timeZone: 'America/New_York',
       flexibleWindowMinutes: 15,
+      startDate: '2027-01-04T00:00:00Z',
       enabled: false,
       retryAttempts: 3,
       maxEventAge: Duration.hours(1),
@@ -93,10 +94,11 @@ describe('a job with a Map, a queue policy and its own schedule settings', () =>
     });
   });
 
-  test('the schedule uses the job time zone, flexible window, state, retry policy and scheduled input', () => {
+  test('the schedule uses the job time zone, start date, flexible window, state, retry policy and scheduled input', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(30 2 ? * MON-FRI *)',
       ScheduleExpressionTimezone: 'America/New_York',
+      StartDate: '2027-01-04T00:00:00.000Z',
       FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
       State: 'DISABLED',
       Target: {
@@ -176,5 +178,10 @@ describe('synth fails with a clear message', () => {
     expect(() => build(job('bad-cron', { schedule: { expression: 'cron(* * * * *)' } }))).toThrow(
       /^Job "bad-cron": schedule\.expression is invalid/,
     );
+    for (const startDate of ['2027-02-30T00:00:00Z', '2027-01-01', 'soon']) {
+      expect(() => build(job('bad-start', { schedule: { expression: 'rate(1 hour)', startDate } }))).toThrow(
+        `Job "bad-start": schedule.startDate must be a UTC time like 2027-01-01T00:00:00Z (got "${startDate}")`,
+      );
+    }
   });
 });
