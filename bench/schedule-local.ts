@@ -17,7 +17,8 @@ const { values } = parseArgs({ options: { days: { type: 'string', default: '30' 
 const days = Number(values.days);
 const GOAL_S = 60;
 const from = '2026-06-01T00:00:00Z';
-const to = new Date(Date.parse(from) + days * 86_400_000).toISOString();
+// The window includes both ends: up to a second before the 31st day, so exactly days x 144 slots.
+const to = new Date(Date.parse(from) + days * 86_400_000 - 1000).toISOString();
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stepjobs-bench-schedule-'));
 try {
