@@ -30,6 +30,8 @@ import {
   parseRunInput,
   parseStatus,
   parseTime,
+  parseDuration,
+  parseReason,
   parseTrigger,
   parseWindow,
 } from './cli/parse';
@@ -291,20 +293,42 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
       run(() => withTarget(global(), (t) => showCommand(t, io, { runId, json: opts.json })))(),
     );
 
-  for (const paused of [true, false]) {
-    program
-      .command(paused ? 'pause' : 'resume')
-      .argument('<job>', 'job id')
-      .description(
-        paused ? 'pause a job: scheduled runs are recorded as SKIPPED (paused)' : 'resume a paused job',
-      )
-      .option('--reason <text>', 'why (recorded with the pause)')
-      .action(async (jobId: string, opts: { reason?: string }) =>
-        run(() =>
-          withTarget(global(), (t) => pauseCommand(t, jobs, io, { jobId, paused, reason: opts.reason })),
-        )(),
-      );
-  }
+  program
+    .command('pause')
+    .argument('<job>', 'job id')
+    .description('pause a job: scheduled runs are recorded as SKIPPED (paused), until resumed or --until')
+    .requiredOption('--reason <text>', 'why (recorded with the pause, shown on every skipped run)')
+    .option('--until <time>', 'resume by itself at this time (ISO)')
+    .option('--for <duration>', 'resume by itself after this long (30m, 2h, 7d, 2w)')
+    .action(async (jobId: string, opts: { reason: string; until?: string; for?: string }) =>
+      run(() => {
+        if (opts.until !== undefined && opts.for !== undefined)
+          throw new CliError('Give --until or --for, not both');
+        const now = new Date();
+        const until =
+          opts.until !== undefined
+            ? parseTime('--until', opts.until)
+            : opts.for !== undefined
+              ? new Date(now.getTime() + parseDuration('--for', opts.for))
+              : undefined;
+        const reason = parseReason('--reason', opts.reason);
+        return withTarget(global(), (t) =>
+          pauseCommand(t, jobs, io, { jobId, paused: true, reason, now, ...(until ? { until } : {}) }),
+        );
+      })(),
+    );
+
+  program
+    .command('resume')
+    .argument('<job>', 'job id')
+    .description('resume a paused job')
+    .option('--reason <text>', 'why (recorded with the resume)')
+    .action(async (jobId: string, opts: { reason?: string }) =>
+      run(() => {
+        const reason = opts.reason === undefined ? undefined : parseReason('--reason', opts.reason);
+        return withTarget(global(), (t) => pauseCommand(t, jobs, io, { jobId, paused: false, reason }));
+      })(),
+    );
 
   program
     .command('unlock')

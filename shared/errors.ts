@@ -40,8 +40,13 @@ export class LockHeld extends StepJobsError {
 
 /** The job is paused: a scheduled run asked for the lock with `unlessPaused`. */
 export class JobPaused extends StepJobsError {
-  constructor(readonly jobId: string) {
-    super(`Job ${jobId} is paused`);
+  constructor(
+    readonly jobId: string,
+    readonly pause?: { by?: string; reason?: string; until?: string },
+  ) {
+    super(
+      `Job ${jobId} is paused${pause?.reason ? `: ${pause.reason}` : ''}${pause?.by ? ` (by ${pause.by}${pause.until ? `, until ${pause.until}` : ''})` : ''}`,
+    );
     this.name = 'JobPaused';
   }
 }

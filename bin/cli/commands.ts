@@ -3,7 +3,8 @@
  */
 import { DEFAULT_RETENTION_DAYS, RunStatus, type TriggerType } from '../../shared/constants';
 import { epochSeconds } from '../../shared/ledger/dynamo';
-import type { RunRecord } from '../../shared/ledger/items';
+import type { JobState, RunRecord } from '../../shared/ledger/items';
+import { expiredPause, isPausedAt, pauseInfo, pauseText } from '../../shared/ledger/pause';
 import { RunNotFound } from '../../shared/errors';
 import { fireTimes } from '../../shared/schedule-expression';
 import { runningSince, scheduleStart, type JobDefinition } from '../../workflows/job-definition';
@@ -49,7 +50,9 @@ export async function jobsCommand(
           timeZone: tz,
           enabled: job.schedule.enabled ?? true,
           next: next.map((d) => d.toISOString()),
-          paused: state.paused,
+          paused: isPausedAt(state, now.toISOString()),
+          pause: isPausedAt(state, now.toISOString()) ? (pauseInfo(state) ?? null) : null,
+          lastResume: state.lastResume ?? null,
           lastRun: state.lastRun ?? null,
           deployed: target.jobIds.includes(job.id),
         })),
@@ -67,13 +70,22 @@ export async function jobsCommand(
         `${job.schedule.expression}${job.schedule.enabled === false ? '\n(schedule disabled)' : ''}`,
         tz,
         next.map((d) => zoned(d, tz)).join('\n'),
-        state.paused ? `yes${state.pausedBy ? ` (by ${state.pausedBy})` : ''}` : 'no',
+        pausedText(state, now),
         lastRunText(state),
       ]),
       [40],
     ),
   );
   return ExitCode.OK;
+}
+
+/** The `paused` cell of `jobs`: who paused it, why and until when; an expired pause counts as resumed. */
+function pausedText(state: JobState, now: Date): string {
+  if (isPausedAt(state, now.toISOString())) return `yes: ${pauseText(pauseInfo(state) ?? {})}`;
+  const expired = expiredPause(state, now.toISOString());
+  if (expired) return `no (pause ended ${expired.until})`;
+  const resume = state.lastResume;
+  return resume ? `no (resumed by ${resume.by}${resume.reason ? `: ${resume.reason}` : ''})` : 'no';
 }
 
 /** Exit code for a run's final record. */
@@ -244,26 +256,45 @@ export async function showCommand(
   return ExitCode.OK;
 }
 
-/** `stepjobs pause|resume <job>`; "who" is the target's principal (the IAM ARN with --aws). */
+/**
+ * `stepjobs pause <job> --reason R [--until T]` and `stepjobs resume <job> [--reason R]`; "who" is the
+ * target's principal (the IAM ARN with --aws). Both are kept in the job's operation log as well.
+ */
 export async function pauseCommand(
   target: Target,
   jobs: readonly JobDefinition[],
   io: Output,
-  options: { jobId: string; paused: boolean; reason?: string },
+  options: { jobId: string; paused: boolean; reason?: string; until?: Date; now?: Date },
 ): Promise<number> {
   const job = jobDefinition(jobs, options.jobId);
-  await target.ledger.jobs.setPaused(
-    job.id,
-    options.paused,
-    await target.principal(),
-    new Date().toISOString(),
-    options.reason,
-  );
-  io.out(
-    options.paused
-      ? `Paused ${job.id}: scheduled runs will be recorded as SKIPPED (paused) until "stepjobs resume ${job.id}".`
-      : `Resumed ${job.id}.`,
-  );
+  const now = options.now ?? new Date();
+  const at = now.toISOString();
+  if (options.until && options.until <= now)
+    throw new CliError(`--until ${options.until.toISOString()} is not in the future`);
+  const until = options.until?.toISOString();
+  const by = await target.principal();
+  const before = await target.ledger.jobs.setPaused(job.id, options.paused, by, at, options.reason, until);
+  await target.ledger.jobs.recordOperation({
+    jobId: job.id,
+    op: options.paused ? 'pause' : 'resume',
+    by,
+    reason: options.reason ?? '',
+    at,
+    ...(until ? { until } : {}),
+    expiresAt: epochSeconds(at) + DEFAULT_RETENTION_DAYS * 86_400,
+  });
+  if (options.paused) {
+    io.out(
+      `Paused ${job.id}: scheduled runs will be recorded as SKIPPED (paused) ` +
+        (until ? `until ${until}, then it resumes by itself.` : `until "stepjobs resume ${job.id}".`),
+    );
+  } else {
+    io.out(
+      before
+        ? `Resumed ${job.id} (it was paused by ${before.by ?? 'unknown'}: ${pauseText(before)}).`
+        : `Resumed ${job.id} (it was not paused).`,
+    );
+  }
   return ExitCode.OK;
 }
 

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import type { StoredJson } from '../../shared/json';
 import type { JobState, RunRecord, StepRecord } from '../../shared/ledger/items';
 import type { RunDetail } from '../../shared/ledger/runs-repository';
+import { pauseText } from '../../shared/ledger/pause';
 import type { SweepResult } from '../../tasks/lifecycle/sweep';
 
 export function table(
@@ -51,7 +52,11 @@ export function triggerText(run: Pick<RunRecord, 'trigger'>): string {
   return 'manual';
 }
 
-export function statusText(run: Pick<RunRecord, 'status' | 'skipReason' | 'relatedRunId'>): string {
+export function statusText(
+  run: Pick<RunRecord, 'status' | 'skipReason' | 'relatedRunId'> & Partial<Pick<RunRecord, 'pause'>>,
+): string {
+  if (run.status === 'SKIPPED' && run.skipReason === 'paused' && run.pause)
+    return `SKIPPED (paused: ${pauseText(run.pause)})`;
   if (run.status === 'SKIPPED' && run.skipReason) return `SKIPPED (${run.skipReason})`;
   if (run.status === 'DUPLICATE' && run.relatedRunId) return `DUPLICATE of ${run.relatedRunId}`;
   return run.status;
@@ -111,6 +116,8 @@ export function runDetailText(detail: RunDetail): string {
     `  sent       ${run.inputUnavailable ? `(${run.inputUnavailable})` : storedText(run.rawInput)}`,
   ];
   if (run.tookOverFrom) lines.push(`  took over  an expired lease from ${run.tookOverFrom}`);
+  if (run.resumedAfter)
+    lines.push(`  resumed    first run after a pause that ended: ${pauseText(run.resumedAfter)}`);
   if (run.finalizedBy) lines.push(`  finalized  by the ${run.finalizedBy}`);
   if (run.error) lines.push(`  error      ${run.error.name}${run.error.cause ? `: ${run.error.cause}` : ''}`);
   if (run.output)

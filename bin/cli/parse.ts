@@ -52,6 +52,28 @@ export function parseLimit(value: string): number {
   return n;
 }
 
+/** `--for 2h`: a duration (30m, 12h, 7d, 2w) in milliseconds. */
+export function parseDuration(option: string, value: string): number {
+  const relative = /^(\d+)([mhdw])$/.exec(value.trim());
+  const n = Number(relative?.[1]);
+  if (!relative || !(n > 0))
+    throw new CliError(
+      `${option} "${value}" is not a duration: a whole number and m, h, d or w (30m, 2h, 7d, 2w)`,
+    );
+  return n * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[relative[2] as 'm' | 'h' | 'd' | 'w'];
+}
+
+/** The longest pause or resume reason kept: it is shown on every skipped run. */
+export const MAX_REASON_LENGTH = 200;
+
+export function parseReason(option: string, value: string): string {
+  const text = value.trim();
+  if (text.length === 0) throw new CliError(`${option} is empty: say why`);
+  if (text.length > MAX_REASON_LENGTH)
+    throw new CliError(`${option} is ${text.length} characters; keep it within ${MAX_REASON_LENGTH}`);
+  return text;
+}
+
 /** `--count N`: how many fires to list, 1 to 1000. */
 export function parseCount(value: string): number {
   const n = Number(value);

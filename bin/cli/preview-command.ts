@@ -29,6 +29,7 @@ export function pauseOf(state: JobState): SlotPause | undefined {
     ...(state.pausedAt ? { since: new Date(state.pausedAt) } : {}),
     ...(state.pauseReason ? { reason: state.pauseReason } : {}),
     ...(state.pausedBy ? { by: state.pausedBy } : {}),
+    ...(state.pausedUntil ? { until: new Date(state.pausedUntil) } : {}),
   };
 }
 

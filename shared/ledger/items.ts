@@ -17,6 +17,10 @@ export interface JobState {
   pausedBy?: string;
   pausedAt?: string;
   pauseReason?: string;
+  /** A pause with an end: from then on the job counts as resumed (the first scheduled run clears it). */
+  pausedUntil?: string;
+  /** The latest resume: by an operator (with their reason), or by a pause's own end (`expired`). */
+  lastResume?: ResumeRecord;
   /** The run holding the job lock, if any, and when its lease ends. */
   lockRunId?: string;
   lockExpiresAt?: string;
@@ -28,17 +32,37 @@ export interface JobState {
   sweptUntil?: string;
 }
 
+/** A pause as runs and listings show it: who, why, since and until when. */
+export interface PauseInfo {
+  by?: string;
+  reason?: string;
+  at?: string;
+  until?: string;
+}
+
+export interface ResumeRecord {
+  /** Who resumed it; `pause expiry` when the pause ended on its own. */
+  by: string;
+  at: string;
+  reason?: string;
+  /** The pause it ended. */
+  pause?: PauseInfo;
+  expired?: boolean;
+}
+
 /**
  * Something an operator did to a job outside a run, kept for audit: who, why, and what it changed.
  * `pk=JOB#<jobId>`, `sk=OP#<at>#<id>`.
  */
 export interface OperatorAction {
   jobId: string;
-  op: 'unlock';
+  op: 'unlock' | 'pause' | 'resume';
   /** Who: the caller's IAM ARN on AWS, `local:<user>` locally. */
   by: string;
   reason: string;
   at: string;
+  /** For a pause with an end. */
+  until?: string;
   /** For an unlock: the run that held the lock, and its status then (`unrecorded` when it had no record). */
   holderRunId?: string;
   holderStatus?: string;
@@ -85,6 +109,10 @@ export interface RunRecord {
   error?: ErrorInfo;
   /** For SKIPPED runs. */
   skipReason?: SkipReason;
+  /** For runs SKIPPED (paused): the pause, as it stood. */
+  pause?: PauseInfo;
+  /** For the first scheduled run after a pause that ended on its own: that pause. */
+  resumedAfter?: PauseInfo;
   /** For DUPLICATE runs: the run that owns the slot. For SKIPPED overlap: the run holding the lock. */
   relatedRunId?: string;
   /** Set when this run took over an expired lease from another run. */

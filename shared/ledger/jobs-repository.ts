@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { RunStatus } from '../constants';
 import { DuplicateSlot, JobPaused, LockHeld } from '../errors';
 import { epochSeconds, isConditionFailed, stripKeys, type TableRef } from './dynamo';
-import type { JobState, OperatorAction, RunSummary } from './items';
+import type { JobState, OperatorAction, PauseInfo, RunSummary } from './items';
+import { expiredPause, isPausedAt, pauseInfo } from './pause';
 import { keys } from './keys';
 
 /** Counters are top-level attributes (`count_SUCCEEDED`, ...) so `ADD` works without creating a map first. */
@@ -13,6 +14,8 @@ const counterAttribute = (status: RunStatus) => `${COUNTER_PREFIX}${status}`;
 export interface LockGrant {
   /** The run whose expired lease this acquisition replaced, if any. */
   tookOverFrom?: string;
+  /** A pause past its end that this lock write went through (the caller ends it: {@link expirePause}). */
+  expiredPause?: PauseInfo;
 }
 
 /** Job state (lock, pause, last run, counters) and scheduled-slot claims. */
@@ -80,8 +83,9 @@ export class JobsRepository {
           UpdateExpression:
             'SET jobId = :jobId, lockRunId = :runId, lockExpiresAt = :lease, updatedAt = :now, #type = :type',
           // With unlessPaused, the pause check rides on the lock write: no read before it.
+          // A pause past its end (pausedUntil) counts as resumed.
           ConditionExpression: options.unlessPaused
-            ? `${free} AND (attribute_not_exists(paused) OR paused = :false)`
+            ? `${free} AND (attribute_not_exists(paused) OR paused = :false OR pausedUntil <= :now)`
             : free,
           ExpressionAttributeNames: { '#type': 'type' },
           ExpressionAttributeValues: {
@@ -96,11 +100,16 @@ export class JobsRepository {
         }),
       );
       const previous = res.Attributes?.lockRunId as string | undefined;
-      return previous && previous !== runId ? { tookOverFrom: previous } : {};
+      const old = res.Attributes as Partial<JobState> | undefined;
+      const expired = old ? expiredPause({ paused: false, counters: {}, jobId, ...old }, nowIso) : undefined;
+      return {
+        ...(previous && previous !== runId ? { tookOverFrom: previous } : {}),
+        ...(expired ? { expiredPause: expired } : {}),
+      };
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
       const state = await this.getState(jobId);
-      if (options.unlessPaused && state.paused) throw new JobPaused(jobId);
+      if (options.unlessPaused && isPausedAt(state, nowIso)) throw new JobPaused(jobId, pauseInfo(state));
       const held = state.lockRunId && state.lockRunId !== runId && (state.lockExpiresAt ?? '') >= nowIso;
       // The state changed between the write and the read (resumed, or the lock released): try once more.
       if (!held && !options.retried)
@@ -254,30 +263,71 @@ export class JobsRepository {
     );
   }
 
-  /** Pause or resume a job. Scheduled triggers of a paused job are recorded as SKIPPED (paused). */
+  /**
+   * Pause or resume a job. Scheduled triggers of a paused job are recorded as SKIPPED (paused) until it is
+   * resumed, or until `until` when given. A resume keeps who resumed it, why, and the pause it ended.
+   */
   async setPaused(
     jobId: string,
     paused: boolean,
     by: string,
     nowIso: string,
     reason?: string,
-  ): Promise<void> {
-    await this.table.doc.send(
+    until?: string,
+  ): Promise<PauseInfo | undefined> {
+    const res = await this.table.doc.send(
       new UpdateCommand({
         TableName: this.table.tableName,
         Key: keys.jobState(jobId),
         UpdateExpression: paused
-          ? 'SET jobId = :jobId, paused = :p, pausedBy = :by, pausedAt = :now, pauseReason = :reason, updatedAt = :now, #type = :type'
-          : 'SET jobId = :jobId, paused = :p, updatedAt = :now, #type = :type REMOVE pausedBy, pausedAt, pauseReason',
+          ? `SET jobId = :jobId, paused = :p, pausedBy = :by, pausedAt = :now, pauseReason = :reason, updatedAt = :now, #type = :type${until ? ', pausedUntil = :until' : ' REMOVE pausedUntil'}`
+          : 'SET jobId = :jobId, paused = :p, updatedAt = :now, #type = :type, lastResume = :resume REMOVE pausedBy, pausedAt, pauseReason, pausedUntil',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: {
           ':jobId': jobId,
           ':p': paused,
           ':now': nowIso,
           ':type': 'job',
-          ...(paused ? { ':by': by, ':reason': reason ?? '' } : {}),
+          ...(paused
+            ? { ':by': by, ':reason': reason ?? '', ...(until ? { ':until': until } : {}) }
+            : { ':resume': { by, at: nowIso, ...(reason ? { reason } : {}) } }),
         },
+        ReturnValues: 'ALL_OLD',
       }),
     );
+    const old = res.Attributes as JobState | undefined;
+    return old ? pauseInfo({ ...old, paused: old.paused ?? false }) : undefined;
+  }
+
+  /**
+   * End a pause whose `until` has passed, as the first scheduled run after it does: the state says who paused
+   * and why, and that the pause expired. Returns false when someone else ended or changed it first.
+   */
+  async expirePause(jobId: string, pause: PauseInfo, nowIso: string): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.jobState(jobId),
+          UpdateExpression:
+            'SET paused = :false, updatedAt = :now, lastResume = :resume REMOVE pausedBy, pausedAt, pauseReason, pausedUntil',
+          ConditionExpression: 'paused = :true AND pausedUntil = :until',
+          ExpressionAttributeValues: {
+            ':false': false,
+            ':true': true,
+            ':until': pause.until,
+            ':now': nowIso,
+            ':resume': { by: PAUSE_EXPIRY, at: pause.until, pause, expired: true },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
   }
 }
+
+/** Who resumed a job whose pause ended on its own. */
+export const PAUSE_EXPIRY = 'pause expiry';

@@ -34,7 +34,8 @@ import {
 import { lifecycleHandler, type TaskDeps } from '../../shared/handler';
 import { jsonMemberText, storedJson } from '../../shared/json';
 import { addDays, epochSeconds } from '../../shared/ledger/dynamo';
-import type { RunRecord } from '../../shared/ledger/items';
+import type { PauseInfo, RunRecord } from '../../shared/ledger/items';
+import { expiredPause, isPausedAt, pauseInfo } from '../../shared/ledger/pause';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';
 import { fieldIssues } from '../../shared/validation';
 import { readExecutionInput, type JsonObject } from './execution-input';
@@ -101,12 +102,31 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
     }
   }
 
-  const paused = () =>
-    endEarly(attempt, RunStatus.SKIPPED, { skipReason: SkipReason.PAUSED }, `Job ${job.id} is paused`);
+  const paused = (pause: PauseInfo | undefined) =>
+    endEarly(
+      attempt,
+      RunStatus.SKIPPED,
+      { skipReason: SkipReason.PAUSED, ...(pause ? { pause } : {}) },
+      new JobPaused(job.id, pause).message,
+    );
+  /** The job's pause in force now, if any; a pause past its end is ended here, and the run says so. */
+  let resumedAfter: PauseInfo | undefined;
+  const pauseNow = async (): Promise<PauseInfo | undefined> => {
+    const state = await deps.ledger.jobs.getState(job.id);
+    const expired = expiredPause(state, attempt.nowIso);
+    if (expired) {
+      if (await deps.ledger.jobs.expirePause(job.id, expired, attempt.nowIso)) resumedAfter = expired;
+      return undefined;
+    }
+    return isPausedAt(state, attempt.nowIso) ? (pauseInfo(state) ?? {}) : undefined;
+  };
   // A scheduled run of a job that takes the lock checks the pause with the lock write itself (one request
   // fewer per run); one that takes no lock, or whose input is invalid, reads the job state.
   const pauseOnLock = scheduled && job.overlap !== OverlapPolicy.ALLOW;
-  if (scheduled && !pauseOnLock && (await deps.ledger.jobs.getState(job.id)).paused) return paused();
+  if (scheduled && !pauseOnLock) {
+    const pause = await pauseNow();
+    if (pause) return paused(pause);
+  }
 
   const schema = (deps.jobInputs ?? registeredJobInputs)[job.id];
   if (!schema) {
@@ -119,7 +139,10 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
   const parsed = schema.safeParse(candidate);
   if (!parsed.success) {
     // A paused job skips its scheduled runs whatever their input.
-    if (pauseOnLock && (await deps.ledger.jobs.getState(job.id)).paused) return paused();
+    if (pauseOnLock) {
+      const pause = await pauseNow();
+      if (pause) return paused(pause);
+    }
     return reject(attempt, fieldIssues(parsed.error));
   }
   const input = parsed.data as JsonObject;
@@ -129,15 +152,21 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
   if (job.overlap !== OverlapPolicy.ALLOW) {
     const leaseExpiresAt = new Date(now.getTime() + job.leaseSeconds * 1000).toISOString();
     try {
-      ({ tookOverFrom } = await deps.ledger.jobs.acquireLock(
+      const grant = await deps.ledger.jobs.acquireLock(
         job.id,
         attempt.ref.runId,
         attempt.nowIso,
         leaseExpiresAt,
         { unlessPaused: pauseOnLock },
-      ));
+      );
+      tookOverFrom = grant.tookOverFrom;
+      if (
+        grant.expiredPause &&
+        (await deps.ledger.jobs.expirePause(job.id, grant.expiredPause, attempt.nowIso))
+      )
+        resumedAfter = grant.expiredPause;
     } catch (error) {
-      if (error instanceof JobPaused) return paused();
+      if (error instanceof JobPaused) return paused(error.pause);
       if (!(error instanceof LockHeld)) throw error;
       const skip = { relatedRunId: error.holderRunId };
       if (job.overlap === OverlapPolicy.SKIP) {
@@ -170,10 +199,12 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
     rawInput: attempt.rawInput,
     input: validated,
     ...(tookOverFrom ? { tookOverFrom } : {}),
+    ...(resumedAfter ? { resumedAfter } : {}),
   };
   const existing = await createOrFind(attempt, record);
   if (existing) return resume(attempt, existing, input);
   if (tookOverFrom) logger.warn('Took over an expired job lock', { tookOverFrom });
+  if (resumedAfter) logger.info('The job pause ended; this is the first run after it', { resumedAfter });
   return { decision: Decision.RUN, run: attempt.ref, input, results: {} };
 }
 
@@ -189,7 +220,7 @@ export const handler = lifecycleHandler('StartRun', StartRunEvent, async (event,
 async function endEarly(
   attempt: Attempt,
   status: typeof RunStatus.DUPLICATE | typeof RunStatus.SKIPPED,
-  fields: Pick<RunRecord, 'relatedRunId' | 'skipReason' | 'input'>,
+  fields: Pick<RunRecord, 'relatedRunId' | 'skipReason' | 'input' | 'pause'>,
   reason: string,
 ): Promise<StartRunResult> {
   const record: RunRecord = {

@@ -191,7 +191,7 @@ describe('jobsCommand', () => {
     expect(text).toContain('rate(10 minutes)');
     expect(text).toContain('2026-11-30 10:10 UTC');
     expect(text).toContain('2026-11-30 10:30 UTC');
-    expect(text).toContain('yes (by jane)');
+    expect(text).toContain('(by jane)');
     expect(text).toContain('never');
   });
 });

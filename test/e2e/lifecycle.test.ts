@@ -345,4 +345,27 @@ describe('a paused job', () => {
       await ledger().jobs.setPaused(HEARTBEAT, false, 'e2e-test', now());
     }
   });
+
+  it('paused until a time: skips deliveries before it, then resumes by itself and the first run says so', async () => {
+    const until = new Date(Date.now() + 1_500).toISOString();
+    await ledger().jobs.setPaused(HEARTBEAT, true, 'e2e-test', new Date().toISOString(), 'deploy', until);
+    const before = await runtime().run(HEARTBEAT, scheduled('2026-03-03T09:00:00Z'));
+    expect((await detail(before)).run).toMatchObject({
+      status: RunStatus.SKIPPED,
+      pause: { by: 'e2e-test', reason: 'deploy', until },
+    });
+
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(until) - Date.now() + 50));
+    const after = await runtime().run(HEARTBEAT, scheduled('2026-03-03T09:10:00Z'));
+    const { run, steps } = await detail(after);
+    expect(run).toMatchObject({
+      status: RunStatus.SUCCEEDED,
+      resumedAfter: { by: 'e2e-test', reason: 'deploy', until },
+    });
+    expect(steps.map((s) => s.status)).toEqual([StepStatus.SUCCEEDED]);
+    expect(await jobState(HEARTBEAT)).toMatchObject({
+      paused: false,
+      lastResume: { by: 'pause expiry', at: until, expired: true },
+    });
+  });
 });

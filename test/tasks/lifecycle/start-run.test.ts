@@ -271,13 +271,78 @@ describe('StartRun', () => {
       await ledger.jobs.setPaused('heartbeat', true, 'ops', T0, 'maintenance');
 
       const result = await start(ledger, { name: 'run-1', ...startOptions });
-      expect(result).toMatchObject({ decision: Decision.SKIP, reason: 'Job heartbeat is paused' });
+      expect(result).toMatchObject({
+        decision: Decision.SKIP,
+        reason: 'Job heartbeat is paused: maintenance (by ops)',
+      });
       expect(await ledger.runs.get('run-1')).toMatchObject({
         status: RunStatus.SKIPPED,
         skipReason: SkipReason.PAUSED,
+        pause: { by: 'ops', reason: 'maintenance', at: T0 },
       });
       // The lock is as it was: never taken by the skipped run.
       expect((await ledger.jobs.getState('heartbeat')).lockRunId).toBe(lockedBy);
+    });
+  });
+
+  describe('pause until', () => {
+    const UNTIL = '2026-11-30T10:00:00.000Z';
+
+    it.each([
+      ['a job that takes the lock', {}],
+      ['a job that allows overlap', { overlap: OverlapPolicy.ALLOW }],
+    ])(
+      'skips scheduled runs before the end, then the first run after it runs, says so and ends the pause: %s',
+      async (_what, job) => {
+        const ledger = await db.fresh();
+        await ledger.jobs.setPaused('heartbeat', true, 'ops', '2026-11-30T08:00:00.000Z', 'deploy', UNTIL);
+
+        const before = await start(ledger, {
+          name: 'run-1',
+          startTime: '2026-11-30T09:50:03.000Z',
+          executionInput: scheduledInput('2026-11-30T09:50:00Z'),
+          job,
+        });
+        expect(before).toMatchObject({ decision: Decision.SKIP });
+        expect(await ledger.runs.get('run-1')).toMatchObject({
+          status: RunStatus.SKIPPED,
+          pause: { by: 'ops', reason: 'deploy', until: UNTIL },
+        });
+
+        const after = await start(ledger, { name: 'run-2', executionInput: scheduledInput(SLOT), job });
+        expect(after).toMatchObject({ decision: Decision.RUN });
+        expect(await ledger.runs.get('run-2')).toMatchObject({
+          status: RunStatus.RUNNING,
+          resumedAfter: { by: 'ops', reason: 'deploy', until: UNTIL },
+        });
+        const state = await ledger.jobs.getState('heartbeat');
+        expect(state).toMatchObject({
+          paused: false,
+          lastResume: { by: 'pause expiry', at: UNTIL, expired: true, pause: { reason: 'deploy' } },
+        });
+        expect(state.pausedUntil).toBeUndefined();
+
+        // Only the first run after the end says so.
+        const next = await start(ledger, {
+          name: 'run-3',
+          startTime: '2026-11-30T10:10:03.000Z',
+          executionInput: scheduledInput('2026-11-30T10:10:00Z'),
+          job: { ...job, overlap: OverlapPolicy.ALLOW },
+        });
+        expect(next).toMatchObject({ decision: Decision.RUN });
+        expect((await ledger.runs.get('run-3')).resumedAfter).toBeUndefined();
+      },
+    );
+
+    it('a resume keeps who resumed the job, why, and the pause it ended', async () => {
+      const ledger = await db.fresh();
+      await ledger.jobs.setPaused('heartbeat', true, 'ops', T0, 'deploy', '2026-12-01T00:00:00.000Z');
+      const ended = await ledger.jobs.setPaused('heartbeat', false, 'jane', T0, 'done early');
+      expect(ended).toEqual({ by: 'ops', reason: 'deploy', at: T0, until: '2026-12-01T00:00:00.000Z' });
+      expect(await ledger.jobs.getState('heartbeat')).toMatchObject({
+        paused: false,
+        lastResume: { by: 'jane', at: T0, reason: 'done early' },
+      });
     });
   });
 
