@@ -2,6 +2,8 @@
  * Named domain errors. Step Functions Retry/Catch and the local engine match on `error.name`, so every class
  * sets it explicitly (minifiers rename classes).
  */
+import type { PauseInfo } from './ledger/items';
+import { pauseText } from './ledger/pause';
 
 export class StepJobsError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -42,11 +44,9 @@ export class LockHeld extends StepJobsError {
 export class JobPaused extends StepJobsError {
   constructor(
     readonly jobId: string,
-    readonly pause?: { by?: string; reason?: string; until?: string },
+    readonly pause?: PauseInfo,
   ) {
-    super(
-      `Job ${jobId} is paused${pause?.reason ? `: ${pause.reason}` : ''}${pause?.by ? ` (by ${pause.by}${pause.until ? `, until ${pause.until}` : ''})` : ''}`,
-    );
+    super(`Job ${jobId} is paused${pause ? `: ${pauseText(pause)}` : ''}`);
     this.name = 'JobPaused';
   }
 }

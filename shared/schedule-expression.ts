@@ -6,8 +6,8 @@
  *   weekday numbering (SUN=1), on the wall clock of the schedule's IANA time zone, so DST gaps and repeats
  *   behave as in EventBridge Scheduler: a nonexistent local time is skipped and a repeated one fires once.
  * - `rate(value unit)` fires every `value` units from its anchor: the schedule's StartDate when the job sets
- *   one (Scheduler counts from it), else the Unix epoch locally (Scheduler counts from the schedule's creation,
- *   which `--aws` commands read from the deployed schedule).
+ *   one (Scheduler counts from it), else the Unix epoch (Scheduler counts from the schedule's creation, which
+ *   nothing here knows yet: times shown for such a rate can be off on AWS by the creation time's offset).
  * - `at(yyyy-mm-ddThh:mm:ss)` fires once, in the schedule's time zone.
  */
 import { Cron } from 'croner';

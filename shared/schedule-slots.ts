@@ -1,24 +1,19 @@
 /**
- * A job's slots as its operators see them: the schedule's fires (shared/schedule-expression.ts), each marked
- * with why it will not run: a nonexistent local time, or a pause. `preview`, `jobs` and the simulator list
- * slots through here, so they agree.
+ * A job's slots as its operators see them: the schedule's fires (shared/schedule-expression.ts, which `jobs`
+ * and the simulator read directly), each marked with why it will not run: a nonexistent local time, or a
+ * pause. `preview` lists slots through here.
  */
+import type { PauseInfo } from './ledger/items';
+import { pauseText } from './ledger/pause';
 import { fires, type Fire } from './schedule-expression';
-
-/** A pause as it bears on slots: from when (default: always), until when (default: until resumed). */
-export interface SlotPause {
-  since?: Date;
-  until?: Date;
-  reason?: string;
-  by?: string;
-}
 
 export interface SlotSpec {
   expression: string;
   timeZone: string;
   /** The schedule's StartDate. */
   start?: Date;
-  pause?: SlotPause;
+  /** The job's pause: slots from its start (`at`, default always) to its end (`until`, default never). */
+  pause?: PauseInfo;
 }
 
 export interface SlotQuery {
@@ -33,21 +28,9 @@ export interface SlotQuery {
   maxSkipped?: number;
 }
 
-/** Why a paused slot does not run: `paused: <reason> (by <who>, until <when>)`. */
-export function pauseReason(pause: SlotPause): string {
-  const details = [pause.by && `by ${pause.by}`, pause.until && `until ${pause.until.toISOString()}`]
-    .filter(Boolean)
-    .join(', ');
-  return `paused${pause.reason ? `: ${pause.reason}` : ''}${details ? ` (${details})` : ''}`;
-}
-
-function paused(pause: SlotPause | undefined, at: Date): boolean {
-  if (!pause) return false;
-  const t = at.getTime();
-  return (
-    (pause.since === undefined || t >= pause.since.getTime()) &&
-    (pause.until === undefined || t < pause.until.getTime())
-  );
+function paused(pause: PauseInfo, at: Date): boolean {
+  const t = at.toISOString();
+  return (pause.at === undefined || t >= pause.at) && (pause.until === undefined || t < pause.until);
 }
 
 /** Fires asked of the schedule at a time: paused ones come back as fires that run, and are marked here. */
@@ -72,7 +55,7 @@ export function slots(spec: SlotSpec, query: SlotQuery): Fire[] {
       if (running >= query.count || skipped > maxSkipped) break;
       const marked =
         !fire.skipped && spec.pause && paused(spec.pause, fire.time)
-          ? { ...fire, skipped: pauseReason(spec.pause) }
+          ? { ...fire, skipped: `paused: ${pauseText(spec.pause)}` }
           : fire;
       out.push(marked);
       if (marked.skipped) skipped += 1;

@@ -21,7 +21,8 @@ export interface JobSchedule<I> {
    * The schedule's StartDate, UTC (`2027-01-01T00:00:00Z`): a `rate()` counts from it, a cron fires nothing
    * before it. EventBridge Scheduler refuses a StartDate more than 5 minutes in the past when it creates the
    * schedule, so set it to a time after the first deploy. @default none: on AWS a rate counts from the
-   * schedule's creation (`--aws` commands read it from the deployed schedule); locally from the Unix epoch
+   * schedule's creation, which stepjobs does not read yet; `jobs`, `preview` and the simulator count from the
+   * Unix epoch
    */
   startDate?: string;
   /** EventBridge Scheduler flexible time window, in minutes (1-1440); 0 turns it off. @default 0 */

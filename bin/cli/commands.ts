@@ -50,8 +50,7 @@ export async function jobsCommand(
           timeZone: tz,
           enabled: job.schedule.enabled ?? true,
           next: next.map((d) => d.toISOString()),
-          paused: isPausedAt(state, now.toISOString()),
-          pause: isPausedAt(state, now.toISOString()) ? (pauseInfo(state) ?? null) : null,
+          ...pauseFields(state, now),
           lastResume: state.lastResume ?? null,
           lastRun: state.lastRun ?? null,
           deployed: target.jobIds.includes(job.id),
@@ -77,6 +76,12 @@ export async function jobsCommand(
     ),
   );
   return ExitCode.OK;
+}
+
+/** `jobs --json`'s pause: in force now (an expired pause counts as resumed), and who, why, until when. */
+function pauseFields(state: JobState, now: Date) {
+  const paused = isPausedAt(state, now.toISOString());
+  return { paused, pause: paused ? (pauseInfo(state) ?? null) : null };
 }
 
 /** The `paused` cell of `jobs`: who paused it, why and until when; an expired pause counts as resumed. */

@@ -3,8 +3,9 @@
  * slot that will not run listed with its reason (a nonexistent local time at spring-forward, a pause).
  */
 import { InvalidScheduleExpression, parseScheduleExpression } from '../../shared/schedule-expression';
-import { slots, type SlotPause } from '../../shared/schedule-slots';
-import type { JobState } from '../../shared/ledger/items';
+import { slots } from '../../shared/schedule-slots';
+import type { JobState, PauseInfo } from '../../shared/ledger/items';
+import { pauseInfo } from '../../shared/ledger/pause';
 import { scheduleStart, type JobDefinition } from '../../workflows/job-definition';
 import { CliError, ExitCode } from './errors';
 import { table } from './format';
@@ -16,21 +17,10 @@ export interface PreviewRequest {
   from: Date;
   count: number;
   start?: Date;
-  pause?: SlotPause;
+  pause?: PauseInfo;
   /** The job previewed, for the heading. */
   jobId?: string;
   json?: boolean;
-}
-
-/** The pause a job's state puts on its slots, if it is paused. */
-export function pauseOf(state: JobState): SlotPause | undefined {
-  if (!state.paused) return undefined;
-  return {
-    ...(state.pausedAt ? { since: new Date(state.pausedAt) } : {}),
-    ...(state.pauseReason ? { reason: state.pauseReason } : {}),
-    ...(state.pausedBy ? { by: state.pausedBy } : {}),
-    ...(state.pausedUntil ? { until: new Date(state.pausedUntil) } : {}),
-  };
 }
 
 /** The request for a job: its expression, zone and start date, and its pause. */
@@ -40,7 +30,7 @@ export function jobPreview(
   options: Pick<PreviewRequest, 'from' | 'count' | 'json'>,
 ): PreviewRequest {
   const start = scheduleStart(job.schedule);
-  const pause = pauseOf(state);
+  const pause = pauseInfo(state);
   return {
     ...options,
     expression: job.schedule.expression,

@@ -109,15 +109,15 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
       { skipReason: SkipReason.PAUSED, ...(pause ? { pause } : {}) },
       new JobPaused(job.id, pause).message,
     );
-  /** The job's pause in force now, if any; a pause past its end is ended here, and the run says so. */
+  /**
+   * A pause past its end that this run goes through: the run record says so, then the pause is ended in the
+   * job state (after the record, so a retried StartRun never loses it).
+   */
   let resumedAfter: PauseInfo | undefined;
+  /** The job's pause in force now, if any (one read); notes a pause that has ended for the record. */
   const pauseNow = async (): Promise<PauseInfo | undefined> => {
     const state = await deps.ledger.jobs.getState(job.id);
-    const expired = expiredPause(state, attempt.nowIso);
-    if (expired) {
-      if (await deps.ledger.jobs.expirePause(job.id, expired, attempt.nowIso)) resumedAfter = expired;
-      return undefined;
-    }
+    resumedAfter = expiredPause(state, attempt.nowIso);
     return isPausedAt(state, attempt.nowIso) ? (pauseInfo(state) ?? {}) : undefined;
   };
   // A scheduled run of a job that takes the lock checks the pause with the lock write itself (one request
@@ -143,6 +143,7 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
       const pause = await pauseNow();
       if (pause) return paused(pause);
     }
+    // A rejected run does not end an expired pause: the next run that goes ahead does, and says so.
     return reject(attempt, fieldIssues(parsed.error));
   }
   const input = parsed.data as JsonObject;
@@ -160,11 +161,7 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
         { unlessPaused: pauseOnLock },
       );
       tookOverFrom = grant.tookOverFrom;
-      if (
-        grant.expiredPause &&
-        (await deps.ledger.jobs.expirePause(job.id, grant.expiredPause, attempt.nowIso))
-      )
-        resumedAfter = grant.expiredPause;
+      resumedAfter ??= grant.expiredPause;
     } catch (error) {
       if (error instanceof JobPaused) return paused(error.pause);
       if (!(error instanceof LockHeld)) throw error;
@@ -204,7 +201,11 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
   const existing = await createOrFind(attempt, record);
   if (existing) return resume(attempt, existing, input);
   if (tookOverFrom) logger.warn('Took over an expired job lock', { tookOverFrom });
-  if (resumedAfter) logger.info('The job pause ended; this is the first run after it', { resumedAfter });
+  if (resumedAfter) {
+    // Conditional on the same pause: a run that ended it first, or a new pause since, is left alone.
+    await deps.ledger.jobs.expirePause(job.id, resumedAfter, attempt.nowIso);
+    logger.info('The job pause ended; this is the first run after it', { resumedAfter });
+  }
   return { decision: Decision.RUN, run: attempt.ref, input, results: {} };
 }
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ExitCode } from '../../bin/cli/errors';
-import { runCli, type CliResult } from '../helpers/cli';
+import { expectOneLineUsageError, runCli } from '../helpers/cli';
 
 let dataDir: string;
 beforeAll(() => {
@@ -15,18 +15,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const cli = (...args: string[]) => runCli(args, { ...process.env, STEPJOBS_DATA_DIR: dataDir });
-const usage = (result: CliResult, pattern: RegExp) => {
-  expect(result.code).toBe(ExitCode.USAGE);
-  expect(result.stderr).toMatch(pattern);
-  // One line, and for commander's own errors the pointer to --help after it.
-  expect(
-    result.stderr
-      .trimEnd()
-      .split('\n')
-      .filter((l) => l !== '(see stepjobs --help)'),
-  ).toHaveLength(1);
-  expect(result.stderr).not.toContain('    at ');
-};
 type Listed = Array<{ id: string; paused: boolean; pause: { reason?: string; until?: string } | null }>;
 
 it('pause --for shows who, why and until when; preview marks the slots before it; resume keeps its reason', async () => {
@@ -65,5 +53,5 @@ it.each([
   [['heartbeat', '--reason', 'r', '--until', '2030-01-01', '--for', '2h'], /Give --until or --for, not both/],
   [['nope', '--reason', 'r'], /Unknown job "nope"/],
 ])('stepjobs pause %j is one clear line', async (args, pattern) => {
-  usage(await cli('pause', ...args), pattern);
+  expectOneLineUsageError(await cli('pause', ...args), pattern);
 });

@@ -9,7 +9,7 @@ import { ExitCode } from '../../bin/cli/errors';
 import { jobPreview, previewCommand } from '../../bin/cli/preview-command';
 import type { JobState } from '../../shared/ledger/items';
 import { heartbeat } from '../../workflows/heartbeat';
-import { runCli, type CliResult } from '../helpers/cli';
+import { expectOneLineUsageError, runCli } from '../helpers/cli';
 
 const capture = () => {
   const out: string[] = [];
@@ -82,11 +82,6 @@ describe('stepjobs preview usage', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const cli = (...args: string[]) => runCli(args, { ...process.env, STEPJOBS_DATA_DIR: dataDir });
-  const usage = (result: CliResult, pattern: RegExp) => {
-    expect(result.code).toBe(ExitCode.USAGE);
-    expect(result.stderr).toMatch(pattern);
-    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-  };
 
   it.each([
     [[], /Give a schedule expression or --job <id>, not both/],
@@ -98,7 +93,7 @@ describe('stepjobs preview usage', () => {
     [['rate(1 hour)', '--tz', 'Mars/Olympus'], /Cannot preview: unknown time zone "Mars\/Olympus"/],
     [['cron(1 2 3)'], /Cannot preview: "cron\(1 2 3\)" has 3 fields/],
   ])('stepjobs preview %j is one clear line', async (args, pattern) => {
-    usage(await cli('preview', ...args), pattern);
+    expectOneLineUsageError(await cli('preview', ...args), pattern);
   });
 
   it("previews a job's own schedule from the local ledger", async () => {

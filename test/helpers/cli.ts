@@ -32,3 +32,19 @@ export async function runCli(
     stderr.mockRestore();
   }
 }
+
+/**
+ * A usage error as the CLI must give it: exit 2 and one line on stderr naming what is wrong (commander's own
+ * errors add its "(see stepjobs --help)" pointer), never a stack trace.
+ */
+export function expectOneLineUsageError(result: CliResult, pattern: RegExp): void {
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(pattern);
+  expect(
+    result.stderr
+      .trimEnd()
+      .split('\n')
+      .filter((line) => line !== '(see stepjobs --help)'),
+  ).toHaveLength(1);
+  expect(result.stderr).not.toContain('    at ');
+}

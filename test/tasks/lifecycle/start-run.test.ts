@@ -334,6 +334,22 @@ describe('StartRun', () => {
       },
     );
 
+    it('a rejected input after the end leaves the pause for the next run that goes ahead to end and report', async () => {
+      const ledger = await db.fresh();
+      await ledger.jobs.setPaused('heartbeat', true, 'ops', '2026-11-30T08:00:00.000Z', 'deploy', UNTIL);
+      const rejected = await start(ledger, {
+        name: 'run-1',
+        executionInput: { ...scheduledInput(SLOT), message: 'x'.repeat(300) },
+      });
+      expect(rejected).toMatchObject({ decision: Decision.REJECT });
+      expect((await ledger.runs.get('run-1')).resumedAfter).toBeUndefined();
+      expect(await ledger.jobs.getState('heartbeat')).toMatchObject({ paused: true, pausedUntil: UNTIL });
+
+      await start(ledger, { name: 'run-2', executionInput: scheduledInput('2026-11-30T10:10:00Z') });
+      expect((await ledger.runs.get('run-2')).resumedAfter).toMatchObject({ reason: 'deploy', until: UNTIL });
+      expect((await ledger.jobs.getState('heartbeat')).paused).toBe(false);
+    });
+
     it('a resume keeps who resumed the job, why, and the pause it ended', async () => {
       const ledger = await db.fresh();
       await ledger.jobs.setPaused('heartbeat', true, 'ops', T0, 'deploy', '2026-12-01T00:00:00.000Z');
