@@ -199,7 +199,8 @@ export class LocalExecutionStore {
    * A Step Functions client that answers DescribeExecution and ListExecutions from this store, in-process;
    * any other command is an error (local mode runs executions itself, never through this client).
    */
-  stepFunctionsClient(): SFNClient {
+  /** `extra` answers more commands (the runtime's StartExecution, for the sweep's catch-ups). */
+  stepFunctionsClient(extra: Readonly<Record<string, InProcessHandler>> = {}): SFNClient {
     const client = new SFNClient({
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
@@ -222,6 +223,7 @@ export class LocalExecutionStore {
           maxResults: input.maxResults as number | undefined,
           nextToken: input.nextToken as string | undefined,
         }),
+      ...extra,
     };
     answerInProcess(
       client,

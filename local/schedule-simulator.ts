@@ -58,6 +58,35 @@ export interface SimulateOptions {
   deliverTwice?: boolean;
   startOptions?: (slot: Slot, attempt: number) => StartOptions;
   onDelivery?: (delivery: Delivery) => void;
+  /** Slots ({@link slotKey}) whose delivery never comes, as when the Scheduler is disabled or loses one. */
+  drop?: ReadonlySet<string>;
+  onDrop?: (slot: Slot) => void;
+}
+
+export function slotKey(slot: Slot): string {
+  return `${slot.jobId}@${slot.scheduledTime}`;
+}
+
+/**
+ * `count` of `slots` picked at random, reproducibly from `seed` (mulberry32, so a seed names the same slots
+ * on every machine), for `schedule --local --drop N --seed S`.
+ */
+export function pickDropped(slots: readonly Slot[], count: number, seed: number): Set<string> {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const keys = slots.map(slotKey);
+  // Partial Fisher-Yates: the first `count` places hold the pick.
+  for (let i = 0; i < Math.min(count, keys.length); i++) {
+    const j = i + Math.floor(random() * (keys.length - i));
+    [keys[i], keys[j]] = [keys[j] ?? '', keys[i] ?? ''];
+  }
+  return new Set(keys.slice(0, count));
 }
 
 async function deliver(runtime: LocalRuntime, slot: Slot, options: SimulateOptions): Promise<Delivery[]> {
@@ -84,8 +113,13 @@ export async function simulateWindow(
   options: SimulateOptions,
 ): Promise<Delivery[]> {
   const out: Delivery[] = [];
-  for (const slot of slotsBetween(options.jobs, from, to))
+  for (const slot of slotsBetween(options.jobs, from, to)) {
+    if (options.drop?.has(slotKey(slot))) {
+      options.onDrop?.(slot);
+      continue;
+    }
     out.push(...(await deliver(runtime, slot, options)));
+  }
   return out;
 }
 

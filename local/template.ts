@@ -199,6 +199,8 @@ export interface LocalSchedule {
   /** The schedule's StartDate (rate() counts from it), when it has one. */
   startDate?: string;
   enabled: boolean;
+  /** The flexible time window in minutes; 0 when off. */
+  flexibleWindowMinutes: number;
   targetArn: string;
   /** The target input with `<aws.scheduler.*>` placeholders still in it. */
   inputTemplate: string;
@@ -208,6 +210,7 @@ export function schedules(template: CfnTemplate): LocalSchedule[] {
   return resourcesOfType(template, 'AWS::Scheduler::Schedule').map(([logicalId, resource]) => {
     const p = resolve(template, resource.Properties ?? {}) as Record<string, unknown>;
     const target = (p.Target ?? {}) as { Arn?: string; Input?: string };
+    const window = (p.FlexibleTimeWindow ?? {}) as { Mode?: string; MaximumWindowInMinutes?: number };
     return {
       logicalId,
       arn: localArn(template, logicalId),
@@ -215,6 +218,7 @@ export function schedules(template: CfnTemplate): LocalSchedule[] {
       timeZone: String(p.ScheduleExpressionTimezone ?? 'UTC'),
       ...(typeof p.StartDate === 'string' ? { startDate: p.StartDate } : {}),
       enabled: p.State !== 'DISABLED',
+      flexibleWindowMinutes: window.Mode === 'FLEXIBLE' ? Number(window.MaximumWindowInMinutes ?? 0) : 0,
       targetArn: String(target.Arn ?? ''),
       inputTemplate: String(target.Input ?? '{}'),
     };

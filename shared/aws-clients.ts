@@ -4,6 +4,7 @@
  * points DynamoDB at the embedded one in local mode).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Ledger } from './ledger/ledger';
 import { tracing } from './powertools';
@@ -37,4 +38,12 @@ let sfn: SFNClient | undefined;
 export function stepFunctions(): SFNClient {
   sfn ??= tracing.instrument(new SFNClient({ maxAttempts: 5 }), 'SFN');
   return sfn;
+}
+
+let schedulerClient: SchedulerClient | undefined;
+
+/** The traced EventBridge Scheduler client, created on first use (only the sweep reads schedules). */
+export function scheduler(): SchedulerClient {
+  schedulerClient ??= tracing.instrument(new SchedulerClient({ maxAttempts: 5 }), 'Scheduler');
+  return schedulerClient;
 }

@@ -4,6 +4,7 @@
  * once, and passed down. Nothing reads `process.env` deep inside the code.
  */
 import * as z from './zod';
+import { ResolvedCalendar } from './calendar';
 import { ConfigError } from './errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -46,6 +47,32 @@ export const JobMachine = z.object({
    * recorded. @default DEFAULT_RETENTION_DAYS
    */
   retentionDays: z.optional(z.number().check(z.positive())),
+  /** The job's overlap policy: catch-ups start one at a time unless it is `allow`. @default 'skip' */
+  overlap: z.optional(z.enum(['skip', 'allow', 'queue'])),
+  /** The job's schedule, for missed-run detection and catch-up; absent for a job without one. */
+  schedule: z.optional(
+    z.object({
+      /** The Scheduler schedule's name (group `default`): the sweep reads its deployed state with GetSchedule. */
+      name: z.string(),
+      /** The synthesized schedule: what the sweep expects when the deployed one cannot be read. */
+      expression: z.string(),
+      timeZone: z.string(),
+      startDate: z.optional(z.string()),
+      /** Deployed enabled. A job deployed disabled expects no slots. */
+      enabled: z.boolean(),
+      flexibleWindowMinutes: z.int().check(z.nonnegative()),
+      /** How long after a slot (and its flexible window) a delivery may still come before it counts as missed. */
+      graceSeconds: z.int().check(z.nonnegative()),
+      catchup: z.optional(
+        z.object({
+          mode: z.enum(['none', 'latest', 'all']),
+          windowSeconds: z.int().check(z.positive()),
+        }),
+      ),
+      /** The calendar, without date names (the sweep needs only whether a slot is expected). */
+      calendar: z.optional(ResolvedCalendar),
+    }),
+  ),
 });
 export type JobMachine = z.infer<typeof JobMachine>;
 

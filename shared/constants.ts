@@ -14,6 +14,11 @@ export const RunStatus = {
   DUPLICATE: 'DUPLICATE',
   ABORTED: 'ABORTED',
   TIMED_OUT: 'TIMED_OUT',
+  /**
+   * A scheduled slot no delivery arrived for: recorded by the sweep, with no execution. It does not claim the
+   * slot, so a late delivery or a catch-up run may still run it.
+   */
+  MISSED: 'MISSED',
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 
@@ -24,6 +29,7 @@ export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
   RunStatus.DUPLICATE,
   RunStatus.ABORTED,
   RunStatus.TIMED_OUT,
+  RunStatus.MISSED,
 ];
 
 /** What StartRun tells the state machine's `Decide` Choice state to do. */
@@ -43,6 +49,10 @@ export const TriggerType = {
   /** The Step Functions console or any StartExecution call that does not say who it is. */
   MANUAL: 'manual',
   CLI: 'cli',
+  /** A run the sweep started for a missed or paused slot (the job's `catchup`), through the slot claim. */
+  CATCHUP: 'catchup',
+  /** A run `stepjobs backfill` started for a past slot, through the slot claim. */
+  BACKFILL: 'backfill',
 } as const;
 export type TriggerType = (typeof TriggerType)[keyof typeof TriggerType];
 
@@ -61,6 +71,8 @@ export const SkipReason = {
   PAUSED: 'paused',
   OVERLAP: 'overlap',
   QUEUE_TIMEOUT: 'queue-timeout',
+  /** The slot falls in the job's calendar exclusions (a holiday, a freeze, a weekday, outside its windows). */
+  CALENDAR: 'calendar',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 
@@ -138,6 +150,3 @@ export const MAX_STEP_OUTPUT_BYTES = 16 * 1024;
 
 /** How long run records are kept when a job does not say: far beyond Step Functions' own 90 days of history. */
 export const DEFAULT_RETENTION_DAYS = 400;
-
-/** Slots are kept long enough to cover the Scheduler's 24 h maximum event age, with margin. */
-export const SLOT_RETENTION_DAYS = 3;

@@ -6,11 +6,18 @@
  *   { decision, run: RunRef, input: <validated job input>, results: { <StepId>: <step output> }, error? }
  */
 import * as z from './zod';
+import { ResolvedCalendar } from './calendar';
 import { Decision, OverlapPolicy, TriggerType } from './constants';
 
 export const Trigger = z.strictObject({
-  type: z.enum([TriggerType.SCHEDULE, TriggerType.MANUAL, TriggerType.CLI]),
-  /** ISO time of the scheduled slot (schedule triggers only). */
+  type: z.enum([
+    TriggerType.SCHEDULE,
+    TriggerType.MANUAL,
+    TriggerType.CLI,
+    TriggerType.CATCHUP,
+    TriggerType.BACKFILL,
+  ]),
+  /** ISO time of the scheduled slot (schedule, catch-up and backfill triggers; required for the last two). */
   scheduledTime: z.optional(z.string()),
   scheduleArn: z.optional(z.string()),
   /** The Scheduler's delivery attempt number, from 1 (the Scheduler substitutes it as a string). */
@@ -43,6 +50,8 @@ export const JobSettings = z.object({
   destructive: z.boolean(),
   /** `queue` policy only: how long StartRun keeps retrying for the lock before recording SKIPPED. */
   queueMaxWaitSeconds: z.int().check(z.nonnegative()),
+  /** The job's calendar, resolved at synth into concrete dates (workflows/calendar.ts). */
+  calendar: z.optional(ResolvedCalendar),
 });
 export type JobSettings = z.infer<typeof JobSettings>;
 

@@ -56,6 +56,9 @@ export class StepJobsStack extends Stack {
         stateMachine: w.stateMachine,
         timeout: w.definition.timeout,
         retentionDays: w.settings.retentionDays,
+        overlap: w.settings.overlap,
+        schedule: w.sweptSchedule,
+        scheduleArn: w.schedule.scheduleArn,
       })),
     });
     const alarms = new Alarms(this, 'Alarms', {

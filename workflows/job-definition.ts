@@ -10,7 +10,9 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type * as z from '../shared/zod';
 import { DEFAULT_RETENTION_DAYS, OverlapPolicy } from '../shared/constants';
+import type { ResolvedCalendar } from '../shared/calendar';
 import { InvalidScheduleExpression, parseScheduleExpression } from '../shared/schedule-expression';
+import { CalendarError, resolveCalendar, type JobCalendar } from './calendar';
 
 export interface JobSchedule<I> {
   /** `rate(10 minutes)`, `cron(0 3 * * ? *)` or `at(2027-01-01T00:00:00)`. */
@@ -35,7 +37,32 @@ export interface JobSchedule<I> {
   retryAttempts?: number;
   /** Maximum age of an undelivered event. @default Duration.hours(24) */
   maxEventAge?: Duration;
+  /**
+   * How long after a slot (past its flexible window) the sweep waits for a delivery before it records the
+   * slot MISSED. @default Duration.minutes(15)
+   */
+  missedGrace?: Duration;
+  /**
+   * What the sweep does about slots that did not run: missed ones (no delivery) and, once a pause is over,
+   * the ones the pause skipped. `none` records them and starts nothing: an operational job run hours late can
+   * surprise (a cleanup during business hours, a report sent twice), so making up is a choice, per job, or
+   * by hand with `stepjobs backfill`. @default { mode: 'none' }
+   */
+  catchup?: CatchupPolicy;
 }
+
+export type CatchupMode = 'none' | 'latest' | 'all';
+
+export interface CatchupPolicy {
+  /** `latest` runs only the newest slot not run; `all` runs each, oldest first, one at a time unless overlap is `allow`. */
+  mode: CatchupMode;
+  /** Only slots this recent are made up. @default Duration.hours(24) */
+  window?: Duration;
+}
+
+export const DEFAULT_MISSED_GRACE = Duration.minutes(15);
+export const DEFAULT_CATCHUP_WINDOW = Duration.hours(24);
+const MAX_CATCHUP_WINDOW = Duration.days(30);
 
 export interface TaskOptions {
   /** The handler file, relative to the repository root (e.g. `tasks/heartbeat/heartbeat.ts`); it exports `handler`. */
@@ -99,6 +126,12 @@ export interface JobDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   id: string;
   description: string;
   schedule: JobSchedule<z.input<S>>;
+  /**
+   * When scheduled runs do not run: dates, named ranges (a change freeze), weekdays, public holidays and
+   * `only` windows, in the schedule's time zone. A scheduled slot in an exclusion is recorded SKIPPED
+   * (`calendar: <name>`); a manual or CLI run still runs and its record says it fell in one. @default none
+   */
+  calendar?: JobCalendar;
   /** What to do when a run starts while another holds the lock. @default 'skip' */
   overlap?: OverlapPolicy;
   /** `queue` only: how long to wait for the lock before recording SKIPPED. @default Duration.minutes(10) */
@@ -120,6 +153,7 @@ export function defineJob<S extends z.ZodMiniObject>(definition: JobDefinition<S
 }
 
 export { DEFAULT_RETENTION_DAYS } from '../shared/constants';
+export type { JobCalendar } from './calendar';
 export const DEFAULT_QUEUE_MAX_WAIT = Duration.minutes(10);
 
 /** The lease outlives the state machine timeout by this much, so an expired lease belongs to a finished run. */
@@ -140,6 +174,24 @@ const MAX_TIMEOUT = Duration.days(365);
 function isRealDate(iso: string): boolean {
   const ms = Date.parse(iso);
   return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 19) === iso.slice(0, 19);
+}
+
+/**
+ * A job's calendar resolved into concrete dates (holidays from the year of `today` on), or undefined when it
+ * has none. Throws a {@link JobDefinitionError} naming the field.
+ */
+export function jobCalendar(
+  job: Pick<JobDefinition, 'id' | 'calendar' | 'schedule'>,
+  today = new Date(),
+): ResolvedCalendar | undefined {
+  if (!job.calendar) return undefined;
+  try {
+    return resolveCalendar(job.calendar, job.schedule.timeZone ?? 'UTC', today);
+  } catch (error) {
+    if (error instanceof CalendarError)
+      throw new JobDefinitionError(job.id, `calendar.${error.field}`, error.message);
+    throw error;
+  }
 }
 
 /** A job's schedule start, as a Date (undefined without one). */
@@ -191,12 +243,39 @@ export function validateJobs(
         `must be a UTC time like 2027-01-01T00:00:00Z (got "${start}")`,
       );
     }
+    jobCalendar(job);
     const window = job.schedule.flexibleWindowMinutes ?? 0;
     if (!Number.isInteger(window) || window < 0 || window > 1440) {
       throw new JobDefinitionError(
         id,
         'schedule.flexibleWindowMinutes',
         `must be a whole number from 0 to 1440 (got ${window})`,
+      );
+    }
+    const catchup = job.schedule.catchup;
+    if (catchup !== undefined) {
+      if (!['none', 'latest', 'all'].includes(catchup.mode)) {
+        throw new JobDefinitionError(
+          id,
+          'schedule.catchup.mode',
+          `must be none, latest or all (got "${catchup.mode}")`,
+        );
+      }
+      const seconds = (catchup.window ?? DEFAULT_CATCHUP_WINDOW).toSeconds();
+      if (seconds < 60 || seconds > MAX_CATCHUP_WINDOW.toSeconds()) {
+        throw new JobDefinitionError(
+          id,
+          'schedule.catchup.window',
+          `must be from 1 minute to 30 days (got ${seconds} s)`,
+        );
+      }
+    }
+    const grace = (job.schedule.missedGrace ?? DEFAULT_MISSED_GRACE).toSeconds();
+    if (grace < 60 || grace > 86_400) {
+      throw new JobDefinitionError(
+        id,
+        'schedule.missedGrace',
+        `must be from 1 minute to 24 hours (got ${grace} s)`,
       );
     }
     const retries = job.schedule.retryAttempts ?? 185;

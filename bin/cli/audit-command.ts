@@ -52,7 +52,7 @@ function csvRow(run: RunRecord): Record<(typeof AUDIT_CSV_COLUMNS)[number], stri
     durationMs: run.durationMs === undefined ? '' : String(run.durationMs),
     error: run.error ? `${run.error.name}${run.error.cause ? `: ${run.error.cause}` : ''}` : '',
     finalizedBy: run.finalizedBy ?? '',
-    executionArn: run.executionArn,
+    executionArn: run.executionArn ?? '',
   };
 }
 

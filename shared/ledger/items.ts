@@ -30,6 +30,8 @@ export interface JobState {
   updatedAt?: string;
   /** The sweep has checked every execution of the job that started before this time for a run record. */
   sweptUntil?: string;
+  /** The sweep has compared the job's expected slots with the claimed ones up to this time (MISSED runs). */
+  slotsCheckedUntil?: string;
 }
 
 /** A pause as runs and listings show it: who, why, since and until when. */
@@ -83,7 +85,8 @@ export interface RunSummary {
  */
 export interface RunRecord {
   runId: string;
-  executionArn: string;
+  /** The execution; absent on a MISSED run, which never had one. */
+  executionArn?: string;
   jobId: string;
   status: RunStatus;
   trigger: Trigger;
@@ -113,7 +116,15 @@ export interface RunRecord {
   pause?: PauseInfo;
   /** For the first scheduled run after a pause that ended on its own: that pause. */
   resumedAfter?: PauseInfo;
-  /** For DUPLICATE runs: the run that owns the slot. For SKIPPED overlap: the run holding the lock. */
+  /**
+   * The slot's calendar exclusion (`calendar: <name>`): why a scheduled run was SKIPPED, or, on a manual, CLI
+   * or backfill run, the exclusion it ran in anyway.
+   */
+  calendarExclusion?: string;
+  /**
+   * For DUPLICATE runs: the run that owns the slot. For SKIPPED overlap: the run holding the lock. For a
+   * catch-up or backfill run that took over a SKIPPED slot: that SKIPPED run.
+   */
   relatedRunId?: string;
   /** Set when this run took over an expired lease from another run. */
   tookOverFrom?: string;

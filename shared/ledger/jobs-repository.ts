@@ -18,6 +18,25 @@ export interface LockGrant {
   expiredPause?: PauseInfo;
 }
 
+/** Who claimed a scheduled slot. `pk=JOB#<jobId>`, `sk=SLOT#<scheduledTime>`. */
+export interface SlotClaim {
+  scheduledTime: string;
+  runId: string;
+  /** Set while the slot's run left its work undone (SKIPPED): why. A catch-up or backfill may take it over. */
+  openReason?: string;
+  /** The run that had the slot before a catch-up or backfill took it over. */
+  replacedRunId?: string;
+}
+
+function slotClaim(item: Record<string, unknown>): SlotClaim {
+  return {
+    scheduledTime: String(item.scheduledTime),
+    runId: String(item.runId),
+    ...(typeof item.openReason === 'string' ? { openReason: item.openReason } : {}),
+    ...(typeof item.replacedRunId === 'string' ? { replacedRunId: item.replacedRunId } : {}),
+  };
+}
+
 /** Job state (lock, pause, last run, counters) and scheduled-slot claims. */
 export class JobsRepository {
   constructor(private readonly table: TableRef) {}
@@ -41,9 +60,17 @@ export class JobsRepository {
 
   /**
    * Claim a scheduled slot for a run. Claiming again for the same run is a no-op (Lambda retries);
-   * a slot owned by another run throws {@link DuplicateSlot}.
+   * a slot owned by another run throws {@link DuplicateSlot}, unless `takeOverOpen` and that run left the slot
+   * open (it was SKIPPED: paused, overlapping): then this run takes the slot over, and the claim keeps whose
+   * it was. Catch-up and backfill runs take over open slots; a second scheduled delivery never does.
    */
-  async claimSlot(jobId: string, scheduledTime: string, runId: string, expiresAtIso: string): Promise<void> {
+  async claimSlot(
+    jobId: string,
+    scheduledTime: string,
+    runId: string,
+    expiresAtIso: string,
+    options: { takeOverOpen?: boolean } = {},
+  ): Promise<{ tookOverFrom?: string }> {
     const key = keys.slot(jobId, scheduledTime);
     try {
       await this.table.doc.send(
@@ -54,13 +81,88 @@ export class JobsRepository {
           ExpressionAttributeValues: { ':runId': runId },
         }),
       );
+      return {};
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
-      const owner = await this.table.doc.send(
-        new GetCommand({ TableName: this.table.tableName, Key: key, ConsistentRead: true }),
-      );
-      throw new DuplicateSlot(jobId, scheduledTime, String(owner.Item?.runId ?? 'unknown'));
     }
+    const owner = await this.slot(jobId, scheduledTime);
+    const ownerRunId = owner?.runId ?? 'unknown';
+    if (options.takeOverOpen && owner?.openReason) {
+      try {
+        await this.table.doc.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: key,
+            UpdateExpression: 'SET runId = :runId, replacedRunId = :old REMOVE openReason',
+            ConditionExpression: 'runId = :old AND attribute_exists(openReason)',
+            ExpressionAttributeValues: { ':runId': runId, ':old': ownerRunId },
+          }),
+        );
+        return { tookOverFrom: ownerRunId };
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+        // Another run took it over first (or this one did, on an earlier attempt).
+        const now = await this.slot(jobId, scheduledTime);
+        if (now?.runId === runId) return now.replacedRunId ? { tookOverFrom: now.replacedRunId } : {};
+        throw new DuplicateSlot(jobId, scheduledTime, now?.runId ?? 'unknown');
+      }
+    }
+    throw new DuplicateSlot(jobId, scheduledTime, ownerRunId);
+  }
+
+  /** A slot's claim, read consistently (undefined when no run claimed it, or its claim expired). */
+  async slot(jobId: string, scheduledTime: string): Promise<SlotClaim | undefined> {
+    const res = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.slot(jobId, scheduledTime),
+        ConsistentRead: true,
+      }),
+    );
+    return res.Item ? slotClaim(res.Item) : undefined;
+  }
+
+  /**
+   * Leave a slot open: its run did not do the slot's work (it was SKIPPED), so a catch-up or backfill run may
+   * take it over. Only the slot's own run can open it.
+   */
+  async openSlot(jobId: string, scheduledTime: string, runId: string, reason: string): Promise<void> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.slot(jobId, scheduledTime),
+          UpdateExpression: 'SET openReason = :reason',
+          ConditionExpression: 'runId = :runId',
+          ExpressionAttributeValues: { ':runId': runId, ':reason': reason },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+  }
+
+  /** The claimed slots of a job from `fromIso` to `toIso` (both included), oldest first, every page. */
+  async claimedSlots(jobId: string, fromIso: string, toIso: string): Promise<SlotClaim[]> {
+    const out: SlotClaim[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const res = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': keys.jobPartition(jobId),
+            ':from': keys.slot(jobId, fromIso).sk,
+            ':to': keys.slot(jobId, toIso).sk,
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of res.Items ?? []) out.push(slotClaim(item));
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+    return out;
   }
 
   /**
@@ -252,13 +354,26 @@ export class JobsRepository {
 
   /** Move the sweep's mark (see tasks/lifecycle/sweep.ts). */
   async setSweptUntil(jobId: string, sweptUntil: string): Promise<void> {
+    await this.setMark(jobId, 'sweptUntil', sweptUntil);
+  }
+
+  /** The sweep has compared the job's expected slots with its claimed ones up to this time. */
+  async setSlotsCheckedUntil(jobId: string, until: string): Promise<void> {
+    await this.setMark(jobId, 'slotsCheckedUntil', until);
+  }
+
+  private async setMark(
+    jobId: string,
+    attribute: 'sweptUntil' | 'slotsCheckedUntil',
+    at: string,
+  ): Promise<void> {
     await this.table.doc.send(
       new UpdateCommand({
         TableName: this.table.tableName,
         Key: keys.jobState(jobId),
-        UpdateExpression: 'SET jobId = :jobId, sweptUntil = :mark, #type = :type',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':jobId': jobId, ':mark': sweptUntil, ':type': 'job' },
+        UpdateExpression: 'SET jobId = :jobId, #mark = :mark, #type = :type',
+        ExpressionAttributeNames: { '#type': 'type', '#mark': attribute },
+        ExpressionAttributeValues: { ':jobId': jobId, ':mark': at, ':type': 'job' },
       }),
     );
   }

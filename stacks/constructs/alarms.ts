@@ -77,6 +77,17 @@ export class Alarms extends Construct {
         ended,
       );
       this.alarm(
+        `${job.jobId}-missed-run`,
+        `A scheduled slot of ${job.jobId} did not run: no delivery came, or its schedule is disabled or deleted. See "stepjobs history ${job.jobId} --status MISSED".`,
+        new cloudwatch.Metric({
+          namespace: props.metrics.namespace,
+          metricName: 'MissedRuns',
+          dimensionsMap: { service: props.metrics.serviceName, job: job.jobId },
+          period: Duration.minutes(15),
+          statistic: 'Sum',
+        }),
+      );
+      this.alarm(
         `${job.jobId}-trigger-undelivered`,
         `EventBridge Scheduler could not start ${job.jobId}: a scheduled run was missed. The trigger waits in the dead-letter queue.`,
         job.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({

@@ -9,6 +9,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { Decision, LifecycleState, OverlapPolicy } from '../../shared/constants';
+import { unnamedCalendar, type ResolvedCalendar } from '../../shared/calendar';
+import type { JobMachine } from '../../shared/config';
 import { JobSettings } from '../../shared/contracts';
 import {
   DEFAULT_QUEUE_MAX_WAIT,
@@ -18,6 +20,9 @@ import {
   type StepBuilder,
   type TaskOptions,
   type TaskPolicy,
+  DEFAULT_CATCHUP_WINDOW,
+  DEFAULT_MISSED_GRACE,
+  jobCalendar,
   leaseSeconds,
 } from '../../workflows/job-definition';
 import { acknowledgeWildcardResources, STAR_RESOURCE_FINDING } from '../nag';
@@ -165,6 +170,37 @@ export class JobWorkflow extends Construct implements StepBuilder {
     this.scheduleDeadLetterQueue = trigger.deadLetterQueue;
   }
 
+  /** What the sweep needs to know of the job's schedule to find missed slots and make them up. */
+  get sweptSchedule(): NonNullable<JobMachine['schedule']> {
+    const { schedule } = this.definition;
+    const catchup = schedule.catchup;
+    return {
+      name: this.schedule.scheduleName,
+      expression: schedule.expression,
+      timeZone: schedule.timeZone ?? 'UTC',
+      ...(schedule.startDate ? { startDate: schedule.startDate } : {}),
+      enabled: schedule.enabled ?? true,
+      flexibleWindowMinutes: schedule.flexibleWindowMinutes ?? 0,
+      graceSeconds: (schedule.missedGrace ?? DEFAULT_MISSED_GRACE).toSeconds(),
+      ...(catchup && catchup.mode !== 'none'
+        ? {
+            catchup: {
+              mode: catchup.mode,
+              windowSeconds: (catchup.window ?? DEFAULT_CATCHUP_WINDOW).toSeconds(),
+            },
+          }
+        : {}),
+      ...(this.calendar ? { calendar: unnamedCalendar(this.calendar) } : {}),
+    };
+  }
+
+  /** The job's calendar, resolved into concrete dates once, at synth (holidays from this year on). */
+  get calendar(): ResolvedCalendar | undefined {
+    if (this.resolvedCalendar === null) this.resolvedCalendar = jobCalendar(this.definition);
+    return this.resolvedCalendar;
+  }
+  private resolvedCalendar: ResolvedCalendar | undefined | null = null;
+
   get scope(): Construct {
     return this;
   }
@@ -180,6 +216,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
       retentionDays: definition.retentionDays ?? DEFAULT_RETENTION_DAYS,
       destructive: definition.destructive ?? false,
       queueMaxWaitSeconds: overlap === OverlapPolicy.QUEUE ? this.queueMaxWait.toSeconds() : 0,
+      calendar: this.calendar,
     });
   }
 

@@ -5,6 +5,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { ENV, type JobMachine } from '../../shared/config';
 import { acknowledgeGrantWildcards, acknowledgeIsDeadLetterQueue } from '../nag';
 import { TaskFunction, type TaskFunctionDefaults } from './task-function';
@@ -17,7 +18,17 @@ export interface ReconciledMachine {
   readonly timeout: Duration;
   /** How long the job keeps run records; the reconciler records runs StartRun never did. */
   readonly retentionDays: number;
+  readonly overlap?: JobMachine['overlap'];
+  /** The job's schedule as the sweep checks its slots. @default no slot check */
+  readonly schedule?: JobMachine['schedule'];
+  /** The Scheduler schedule's ARN: the sweep may only read it. */
+  readonly scheduleArn?: string;
 }
+
+/** Lambda allows 4 KB of environment in all; the sweep's job list must leave room for the rest. */
+const MAX_MACHINES_ENV_BYTES = 3500;
+/** What an ARN or name token of the job list may take once deployed, for the size check. */
+const TOKEN_ALLOWANCE = 'x'.repeat(140);
 
 export interface ReconcilerProps {
   readonly defaults: TaskFunctionDefaults;
@@ -52,7 +63,10 @@ export class Reconciler extends Construct {
       stateMachineArn: m.stateMachine.stateMachineArn,
       timeoutSeconds: m.timeout.toSeconds(),
       retentionDays: m.retentionDays,
+      ...(m.overlap ? { overlap: m.overlap } : {}),
+      ...(m.schedule ? { schedule: m.schedule } : {}),
     }));
+    assertEnvironmentFits(machines);
     const environment = { [ENV.STATE_MACHINES]: Stack.of(this).toJsonString(machines) };
 
     this.reconcileFunction = new TaskFunction(this, 'Reconcile', {
@@ -130,6 +144,13 @@ export class Reconciler extends Construct {
       );
       // To find executions that ended without a run record (StartRun failed or its event was lost).
       machine.stateMachine.grant(this.sweepFunction.fn, 'states:ListExecutions');
+      if (machine.schedule?.catchup) machine.stateMachine.grantStartExecution(this.sweepFunction.fn);
+      if (machine.scheduleArn) {
+        // Missed-run detection reads the deployed schedule: its state, expression and flexible window. Reads only.
+        this.sweepFunction.fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['scheduler:GetSchedule'], resources: [machine.scheduleArn] }),
+        );
+      }
     }
     // An EventBridge rule rather than a Scheduler schedule: it invokes through the function's resource policy,
     // so no role (and no IAM wildcard for qualified versions) is needed.
@@ -150,4 +171,26 @@ export class Reconciler extends Construct {
         'The sweep schedule fires every 15 minutes and an undelivered sweep needs no replay: the next one looks at the same runs. Sweep errors raise an alarm.',
     });
   }
+}
+
+/**
+ * The reconciler's and the sweep's job list rides in their environment, which Lambda caps at 4 KB. Calendars
+ * make it grow (one date per holiday): fail the synth, naming the jobs, rather than the deploy.
+ */
+function assertEnvironmentFits(machines: readonly JobMachine[]): void {
+  const deployed = machines.map((m) => ({
+    ...m,
+    stateMachineArn: TOKEN_ALLOWANCE,
+    ...(m.schedule ? { schedule: { ...m.schedule, name: TOKEN_ALLOWANCE } } : {}),
+  }));
+  const bytes = Buffer.byteLength(JSON.stringify(deployed), 'utf8');
+  if (bytes <= MAX_MACHINES_ENV_BYTES) return;
+  const calendars = machines.filter((m) => m.schedule?.calendar).map((m) => m.jobId);
+  throw new Error(
+    `The sweep's job list (${ENV.STATE_MACHINES}) would take about ${bytes} bytes of the 4 KB Lambda environment` +
+      ` (at most ${MAX_MACHINES_ENV_BYTES}).` +
+      (calendars.length > 0
+        ? ` Calendars of ${calendars.join(', ')} add a date per holiday: lower their calendar.holidayYears.`
+        : ''),
+  );
 }

@@ -52,20 +52,9 @@ export function readExecutionInput(text: string): ExecutionInput {
   const parsed = rawTrigger === undefined ? undefined : Trigger.safeParse(rawTrigger);
   const trigger = parsed?.success ? parsed.data : MANUAL;
   const issues: FieldIssue[] = parsed && !parsed.success ? fieldIssues(parsed.error, ['trigger']) : [];
-  if (trigger.type === TriggerType.SCHEDULE) {
-    const problem = !trigger.scheduledTime
-      ? 'is required for schedule triggers'
-      : Number.isNaN(Date.parse(trigger.scheduledTime))
-        ? `is not an ISO date-time: ${trigger.scheduledTime}`
-        : undefined;
-    if (problem) {
-      return {
-        raw,
-        trigger: MANUAL,
-        jobInput,
-        issues: [{ path: 'trigger.scheduledTime', message: problem }],
-      };
-    }
+  const problem = slotProblem(trigger);
+  if (problem) {
+    return { raw, trigger: MANUAL, jobInput, issues: [{ path: 'trigger.scheduledTime', message: problem }] };
   }
   const deep = pathDeeperThan(jobInput, MAX_JOB_INPUT_DEPTH);
   if (deep) {
@@ -75,6 +64,30 @@ export function readExecutionInput(text: string): ExecutionInput {
     });
   }
   return { raw, trigger, jobInput: deep ? {} : jobInput, issues };
+}
+
+/** The triggers that run a scheduled slot, and so claim it: each must name its slot. */
+export const SLOT_TRIGGERS: readonly TriggerType[] = [
+  TriggerType.SCHEDULE,
+  TriggerType.CATCHUP,
+  TriggerType.BACKFILL,
+];
+
+/** A slot as the Scheduler writes `<aws.scheduler.scheduled-time>`: UTC, whole seconds. */
+const SLOT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/**
+ * What is wrong with a slot trigger's scheduledTime. The Scheduler's own is taken as it comes; catch-up and
+ * backfill runs must write the slot exactly as the Scheduler does, or their claim would name another slot.
+ */
+function slotProblem(trigger: Trigger): string | undefined {
+  if (!SLOT_TRIGGERS.includes(trigger.type)) return undefined;
+  const time = trigger.scheduledTime;
+  if (!time) return `is required for ${trigger.type} triggers`;
+  if (Number.isNaN(Date.parse(time))) return `is not an ISO date-time: ${time}`;
+  if (trigger.type !== TriggerType.SCHEDULE && !SLOT_TIME.test(time))
+    return `must be a UTC time in whole seconds like 2027-01-01T03:00:00Z for ${trigger.type} triggers (got ${time})`;
+  return undefined;
 }
 
 export function isJsonObject(value: unknown): value is JsonObject {

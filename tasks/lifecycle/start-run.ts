@@ -12,12 +12,12 @@
  * second create of the run record returns the decision the first one made.
  */
 import type * as z from '../../shared/zod';
+import { calendarExclusion, pastHolidayHorizon } from '../../shared/calendar';
 import {
   Decision,
   OverlapPolicy,
   RunStatus,
   SkipReason,
-  SLOT_RETENTION_DAYS,
   STORED_VALIDATED_INPUT_BYTES,
   TriggerType,
 } from '../../shared/constants';
@@ -38,7 +38,7 @@ import type { PauseInfo, RunRecord } from '../../shared/ledger/items';
 import { expiredPause, isPausedAt, pauseInfo } from '../../shared/ledger/pause';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';
 import { fieldIssues } from '../../shared/validation';
-import { readExecutionInput, type JsonObject } from './execution-input';
+import { readExecutionInput, SLOT_TRIGGERS, type JsonObject } from './execution-input';
 import { jobInputs as registeredJobInputs } from './job-inputs';
 
 export { StartRunEvent, StartRunResult } from '../../shared/contracts';
@@ -56,6 +56,8 @@ interface Attempt {
   nowIso: string;
   /** What every record of this execution keeps: the raw input text. */
   rawInput: RunRecord['rawInput'];
+  /** The scheduled slot this run claimed (schedule, catch-up and backfill triggers). */
+  slot?: string;
 }
 
 /**
@@ -86,20 +88,48 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
   };
   if (split.issues.length > 0) return reject(attempt, split.issues);
   const { trigger, jobInput } = split;
-  const scheduled = trigger.type === TriggerType.SCHEDULE;
+  const slotted = SLOT_TRIGGERS.includes(trigger.type);
+  // A pause holds back the runs the schedule makes: its own deliveries and the sweep's catch-ups. Manual, CLI
+  // and backfill runs were asked for by a person, and run.
+  const scheduled = trigger.type === TriggerType.SCHEDULE || trigger.type === TriggerType.CATCHUP;
 
-  if (scheduled && trigger.scheduledTime) {
+  let replacedRunId: string | undefined;
+  if (slotted && trigger.scheduledTime) {
+    attempt.slot = trigger.scheduledTime;
     try {
-      await deps.ledger.jobs.claimSlot(
+      const claim = await deps.ledger.jobs.claimSlot(
         job.id,
         trigger.scheduledTime,
         attempt.ref.runId,
-        addDays(attempt.nowIso, SLOT_RETENTION_DAYS),
+        addDays(attempt.nowIso, job.retentionDays),
+        // A catch-up or backfill may redo a slot whose run was SKIPPED; a second delivery never may.
+        { takeOverOpen: trigger.type !== TriggerType.SCHEDULE },
       );
+      replacedRunId = claim.tookOverFrom;
     } catch (error) {
       if (!(error instanceof DuplicateSlot)) throw error;
       return endEarly(attempt, RunStatus.DUPLICATE, { relatedRunId: error.ownerRunId }, error.message);
     }
+  }
+
+  // The calendar is read at the slot's time (a late delivery belongs to its slot), else at the start.
+  const calendarAt = new Date(trigger.scheduledTime ?? startedAt);
+  const exclusion = calendarExclusion(job.calendar, calendarAt);
+  if (exclusion && trigger.type === TriggerType.SCHEDULE) {
+    return endEarly(
+      attempt,
+      RunStatus.SKIPPED,
+      { skipReason: SkipReason.CALENDAR, calendarExclusion: exclusion },
+      `The slot falls in the job's calendar exclusions (${exclusion})`,
+    );
+  }
+  if (trigger.type === TriggerType.SCHEDULE && pastHolidayHorizon(job.calendar, calendarAt)) {
+    logger.warn(
+      'The slot is past the dates the calendar holidays were resolved for; deploy again to extend them',
+      {
+        holidaysUntil: job.calendar?.holidaysUntil,
+      },
+    );
   }
 
   const paused = (pause: PauseInfo | undefined) =>
@@ -135,7 +165,7 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
     );
   }
   const candidate =
-    job.destructive && !scheduled && jobInput.dryRun === undefined ? { ...jobInput, dryRun: true } : jobInput;
+    job.destructive && !slotted && jobInput.dryRun === undefined ? { ...jobInput, dryRun: true } : jobInput;
   const parsed = schema.safeParse(candidate);
   if (!parsed.success) {
     // A paused job skips its scheduled runs whatever their input.
@@ -197,6 +227,9 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
     input: validated,
     ...(tookOverFrom ? { tookOverFrom } : {}),
     ...(resumedAfter ? { resumedAfter } : {}),
+    ...(replacedRunId ? { relatedRunId: replacedRunId } : {}),
+    // A manual, CLI or backfill run in an exclusion still runs; its record says where it fell.
+    ...(exclusion ? { calendarExclusion: exclusion } : {}),
   };
   const existing = await createOrFind(attempt, record);
   if (existing) return resume(attempt, existing, input);
@@ -221,7 +254,7 @@ export const handler = lifecycleHandler('StartRun', StartRunEvent, async (event,
 async function endEarly(
   attempt: Attempt,
   status: typeof RunStatus.DUPLICATE | typeof RunStatus.SKIPPED,
-  fields: Pick<RunRecord, 'relatedRunId' | 'skipReason' | 'input' | 'pause'>,
+  fields: Pick<RunRecord, 'relatedRunId' | 'skipReason' | 'input' | 'pause' | 'calendarExclusion'>,
   reason: string,
 ): Promise<StartRunResult> {
   const record: RunRecord = {
@@ -234,6 +267,15 @@ async function endEarly(
   const existing = await createOrFind(attempt, record);
   if (existing) return resume(attempt, existing, {});
   await attempt.deps.ledger.jobs.countOutcome(attempt.ref.jobId, status, attempt.nowIso);
+  // A SKIPPED slot's work was not done: a catch-up or backfill may take the slot over.
+  if (status === RunStatus.SKIPPED && attempt.slot) {
+    await attempt.deps.ledger.jobs.openSlot(
+      attempt.ref.jobId,
+      attempt.slot,
+      attempt.ref.runId,
+      fields.skipReason ?? 'skipped',
+    );
+  }
   const { input: _input, ...logged } = fields;
   logger.info('Run skipped', { status, reason, ...logged });
   return { decision: Decision.SKIP, run: attempt.ref, input: {}, results: {}, reason };
@@ -290,7 +332,7 @@ async function resume(attempt: Attempt, existing: RunRecord, input: JsonObject):
   const run: RunRef = {
     runId: existing.runId,
     jobId: existing.jobId,
-    executionArn: existing.executionArn,
+    executionArn: existing.executionArn ?? attempt.ref.executionArn,
     startedAt: existing.startedAt,
     trigger: existing.trigger,
     expiresAt: existing.expiresAt,
@@ -298,6 +340,15 @@ async function resume(attempt: Attempt, existing: RunRecord, input: JsonObject):
   logger.info('StartRun retried; returning the recorded decision', { status: existing.status });
   if (existing.status === RunStatus.RUNNING) return { decision: Decision.RUN, run, input, results: {} };
   await attempt.deps.ledger.jobs.releaseLock(existing.jobId, existing.runId, attempt.nowIso);
+  if (existing.status === RunStatus.SKIPPED && attempt.slot) {
+    // The attempt that recorded the skip may have stopped before it left the slot open.
+    await attempt.deps.ledger.jobs.openSlot(
+      existing.jobId,
+      attempt.slot,
+      existing.runId,
+      existing.skipReason ?? 'skipped',
+    );
+  }
   if (existing.status === RunStatus.SKIPPED || existing.status === RunStatus.DUPLICATE) {
     const reason = existing.skipReason ?? existing.status.toLowerCase();
     return { decision: Decision.SKIP, run, input: {}, results: {}, reason };

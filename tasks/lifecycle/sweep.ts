@@ -8,14 +8,18 @@
  * 2. lists the executions that ended since its last pass and records any that has no run record (StartRun
  *    failed or died: a claimed slot's owner always gets a record, so a DUPLICATE always points at a run);
  * 3. releases the job lock when its holder is final, was never recorded and its execution has ended, or is
- *    past its lease.
+ *    past its lease;
+ * 4. compares the job's expected slots with the claimed ones: a slot no delivery came for is recorded MISSED,
+ *    and made up when the job's `catchup` says so (tasks/lifecycle/missed-runs.ts).
  *
  * Local mode runs the same sweep against its own record of executions (local/execution-store.ts), with no
- * grace period, whenever a command starts.
+ * grace period, whenever a command starts; the slot check only at the end of a `schedule --local` window and
+ * by `stepjobs sweep`, which pass the window of slots to check (a local schedule does not run on its own).
  */
 import { ListExecutionsCommand, type ExecutionListItem, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import * as z from '../../shared/zod';
-import { stepFunctions } from '../../shared/aws-clients';
+import { scheduler, stepFunctions } from '../../shared/aws-clients';
 import { RunStatus } from '../../shared/constants';
 import { readJobMachines, type JobMachine } from '../../shared/config';
 import { lifecycleHandler, type TaskDeps } from '../../shared/handler';
@@ -31,9 +35,15 @@ import {
   type ExecutionFacts,
 } from './execution-record';
 import { outputSummary } from './execution-record';
+import { checkSlots, emptySlotCheck, type SlotCheckResult } from './missed-runs';
 
-/** The schedule's event; nothing in it is used. */
-export const SweepEvent = z.looseObject({});
+/**
+ * The sweep's event. The periodic sweep's carries nothing: it checks slots from where its last pass stopped.
+ * `slots` checks an explicit window instead (both ends included), as local mode does.
+ */
+export const SweepEvent = z.looseObject({
+  slots: z.optional(z.object({ from: z.iso.datetime(), to: z.iso.datetime() })),
+});
 export type SweepEvent = z.infer<typeof SweepEvent>;
 
 export interface SweepDeps extends TaskDeps {
@@ -44,9 +54,11 @@ export interface SweepDeps extends TaskDeps {
    * @default SWEEP_GRACE_MS
    */
   graceMs?: number;
+  /** The Scheduler, to read each job's deployed schedule; without it, slots are not checked. */
+  scheduler?: SchedulerClient;
 }
 
-export interface SweepResult {
+export interface SweepResult extends SlotCheckResult {
   jobs: number;
   /** RUNNING runs old enough to look at, each described once. */
   checked: number;
@@ -87,10 +99,11 @@ export function emptySweepResult(jobs = 0): SweepResult {
     locksReleased: 0,
     repaired: [],
     releasedLocks: [],
+    ...emptySlotCheck(),
   };
 }
 
-export async function sweep(_event: SweepEvent, deps: SweepDeps): Promise<SweepResult> {
+export async function sweep(event: SweepEvent, deps: SweepDeps): Promise<SweepResult> {
   const machines = readJobMachines(deps.env);
   const result = emptySweepResult(machines.length);
   for (const machine of machines) {
@@ -101,14 +114,31 @@ export async function sweep(_event: SweepEvent, deps: SweepDeps): Promise<SweepR
     }
     await recordUnrecordedExecutions(deps, machine, result);
     await releaseStaleLock(deps, machine, checked, result);
+    if (deps.scheduler) {
+      const state = await deps.ledger.jobs.getState(machine.jobId);
+      const window = event.slots && { from: new Date(event.slots.from), to: new Date(event.slots.to) };
+      await checkSlots({ ...deps, scheduler: deps.scheduler }, machine, state, result, window);
+    }
   }
-  const { repaired: _repaired, releasedLocks: _released, ...counts } = result;
-  logger.info('Sweep done', counts);
+  const { repaired: _repaired, releasedLocks: _released, missed, caughtUp, ...counts } = result;
+  logger.info('Sweep done', { ...counts, missed: missed.length, caughtUp: caughtUp.length });
   return result;
 }
 
 export const handler = lifecycleHandler('Sweep', SweepEvent, async (event, deps) => {
-  const result = await sweep(event, { ...deps, sfn: stepFunctions() });
+  const result = await sweep(event, { ...deps, sfn: stepFunctions(), scheduler: scheduler() });
+  // Per job, zero included, so the job's MissedRuns alarm and dashboard see every pass.
+  for (const machine of readJobMachines(deps.env)) {
+    if (!machine.schedule?.enabled) continue;
+    const single = metrics.singleMetric();
+    single.addDimension('job', machine.jobId);
+    single.addMetric(
+      'MissedRuns',
+      MetricUnit.Count,
+      result.missed.filter((m) => m.jobId === machine.jobId).length,
+    );
+  }
+  metrics.addMetric('CatchupRuns', MetricUnit.Count, result.caughtUp.length);
   metrics.addMetric('SweepFinalized', MetricUnit.Count, result.finalized);
   metrics.addMetric('SweepRecorded', MetricUnit.Count, result.recorded);
   metrics.addMetric('SweepLocksReleased', MetricUnit.Count, result.locksReleased);

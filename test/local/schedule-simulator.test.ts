@@ -23,6 +23,7 @@ function job(jobId: string, schedule?: Partial<LocalSchedule>): LocalJob {
       expression: 'rate(10 minutes)',
       timeZone: 'UTC',
       enabled: true,
+      flexibleWindowMinutes: 0,
       targetArn: `arn:aws:states:us-east-1:000000000000:stateMachine:${jobId}`,
       inputTemplate: '{}',
       ...schedule,
