@@ -32,10 +32,14 @@ import {
   parseTime,
   parseDuration,
   parseReason,
+  parseHolidays,
+  parseWhole,
   parseTrigger,
   parseWindow,
 } from './cli/parse';
-import { scheduleCommand } from './cli/schedule-command';
+import { scheduleCommand, sweepText } from './cli/schedule-command';
+import { backfillCommand } from './cli/backfill-command';
+import { jobDefinition } from './cli/commands';
 import type { Target } from './cli/target';
 
 interface GlobalOptions {
@@ -144,24 +148,39 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     .option('--tz <zone>', 'IANA time zone of the expression (default UTC; not with --job)')
     .option('--from <time>', 'list fires from this time on (ISO; default now)')
     .option('--count <n>', 'how many fires that run to list', '10')
+    .option(
+      '--holidays <CC[-SUB]>',
+      'skip the public holidays of a country or subdivision (DE, DE-BY, US-CA)',
+    )
     .option('--json', 'machine-readable output: {"fires":[{"time","local","skipped"?}]}')
     .action(
       async (
         expression: string | undefined,
-        opts: { job?: string; tz?: string; from?: string; count: string; json?: boolean },
+        opts: { job?: string; tz?: string; from?: string; count: string; holidays?: string; json?: boolean },
       ) =>
         run(async () => {
           if ((expression === undefined) === (opts.job === undefined))
             throw new CliError('Give a schedule expression or --job <id>, not both');
           if (opts.job !== undefined && opts.tz !== undefined)
             throw new CliError(`--tz: a job's schedule has its own time zone; drop --tz with --job`);
+          if (opts.job !== undefined && opts.holidays !== undefined)
+            throw new CliError(`--holidays: a job's calendar is its own; drop --holidays with --job`);
           const options = {
             from: opts.from === undefined ? new Date() : parseTime('--from', opts.from),
             count: parseCount(opts.count),
             json: opts.json,
           };
-          if (expression !== undefined)
-            return previewCommand(io, { ...options, expression, timeZone: opts.tz ?? 'UTC' });
+          if (expression !== undefined) {
+            const timeZone = opts.tz ?? 'UTC';
+            const calendar =
+              opts.holidays === undefined ? undefined : parseHolidays(opts.holidays, timeZone, options.from);
+            return previewCommand(io, {
+              ...options,
+              expression,
+              timeZone,
+              ...(calendar ? { calendar, calendarLabel: `${opts.holidays} public holidays` } : {}),
+            });
+          }
           const job = jobs.find((j) => j.id === opts.job);
           if (!job)
             throw new CliError(`Unknown job "${opts.job}". Known jobs: ${jobs.map((j) => j.id).join(', ')}`);
@@ -300,22 +319,34 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     .requiredOption('--reason <text>', 'why (recorded with the pause, shown on every skipped run)')
     .option('--until <time>', 'resume by itself at this time (ISO)')
     .option('--for <duration>', 'resume by itself after this long (30m, 2h, 7d, 2w)')
-    .action(async (jobId: string, opts: { reason: string; until?: string; for?: string }) =>
-      run(() => {
-        if (opts.until !== undefined && opts.for !== undefined)
-          throw new CliError('Give --until or --for, not both');
-        const now = new Date();
-        const until =
-          opts.until !== undefined
-            ? parseTime('--until', opts.until)
-            : opts.for !== undefined
-              ? new Date(now.getTime() + parseDuration('--for', opts.for))
-              : undefined;
-        const reason = parseReason('--reason', opts.reason);
-        return withTarget(global(), (t) =>
-          pauseCommand(t, jobs, io, { jobId, paused: true, reason, now, ...(until ? { until } : {}) }),
-        );
-      })(),
+    .option('--disable-schedule', 'with --aws: also disable the Scheduler schedule (resume enables it)')
+    .action(
+      async (
+        jobId: string,
+        opts: { reason: string; until?: string; for?: string; disableSchedule?: boolean },
+      ) =>
+        run(() => {
+          if (opts.until !== undefined && opts.for !== undefined)
+            throw new CliError('Give --until or --for, not both');
+          const now = new Date();
+          const until =
+            opts.until !== undefined
+              ? parseTime('--until', opts.until)
+              : opts.for !== undefined
+                ? new Date(now.getTime() + parseDuration('--for', opts.for))
+                : undefined;
+          const reason = parseReason('--reason', opts.reason);
+          return withTarget(global(), (t) =>
+            pauseCommand(t, jobs, io, {
+              jobId,
+              paused: true,
+              reason,
+              now,
+              ...(until ? { until } : {}),
+              ...(opts.disableSchedule ? { disableSchedule: true } : {}),
+            }),
+          );
+        })(),
     );
 
   program
@@ -351,30 +382,121 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     .option('--to <time>', 'simulated clock end (ISO time)')
     .option('--job <id...>', 'only these jobs')
     .option('--deliver-twice', 'deliver every slot twice, to watch the deduplication')
-    .action(async (opts: { from?: string; to?: string; job?: string[]; deliverTwice?: boolean }) =>
+    .option('--drop <n>', 'drop n deliveries of the window (never delivered), to watch missed-run detection')
+    .option('--seed <s>', 'which deliveries --drop drops: the same seed drops the same slots', '1')
+    .action(
+      async (opts: {
+        from?: string;
+        to?: string;
+        job?: string[];
+        deliverTwice?: boolean;
+        drop?: string;
+        seed: string;
+      }) =>
+        run(async () => {
+          if (global().aws)
+            throw new CliError(
+              'schedule simulates locally; drop --aws (on AWS the Scheduler fires the jobs)',
+            );
+          if ((opts.from === undefined) !== (opts.to === undefined)) {
+            throw new CliError('Give both --from and --to for the simulated clock, or neither for real time');
+          }
+          const window =
+            opts.from !== undefined && opts.to !== undefined
+              ? { from: parseTime('--from', opts.from), to: parseTime('--to', opts.to) }
+              : undefined;
+          if (window && window.to <= window.from) throw new CliError('--to must be after --from');
+          if (opts.drop !== undefined && !window)
+            throw new CliError('--drop: give a simulated window (--from and --to) to drop deliveries from');
+          const drop = opts.drop === undefined ? undefined : parseWhole('--drop', opts.drop, 1, 100_000);
+          const seed = parseWhole('--seed', opts.seed, 0, 2 ** 32 - 1);
+          for (const id of opts.job ?? []) {
+            if (!jobs.some((j) => j.id === id))
+              throw new CliError(`Unknown job "${id}". Known jobs: ${jobs.map((j) => j.id).join(', ')}`);
+          }
+          return withTarget(global(), (t) =>
+            scheduleCommand(t as LocalTarget, io, {
+              window,
+              jobIds: opts.job,
+              deliverTwice: opts.deliverTwice,
+              ...(drop ? { drop, seed } : {}),
+            }),
+          );
+        })(),
+    );
+
+  program
+    .command('sweep')
+    .description(
+      "check the jobs' slots locally: expected slots no delivery claimed become MISSED runs, caught up if the job says so",
+    )
+    .option('--from <time>', 'first slot time to check (ISO; default 24 hours ago)')
+    .option('--to <time>', 'last slot time to check (ISO; default now)')
+    .option('--job <id...>', 'only these jobs')
+    .action(async (opts: { from?: string; to?: string; job?: string[] }) =>
       run(async () => {
         if (global().aws)
-          throw new CliError('schedule simulates locally; drop --aws (on AWS the Scheduler fires the jobs)');
-        if ((opts.from === undefined) !== (opts.to === undefined)) {
-          throw new CliError('Give both --from and --to for the simulated clock, or neither for real time');
-        }
-        const window =
-          opts.from !== undefined && opts.to !== undefined
-            ? { from: parseTime('--from', opts.from), to: parseTime('--to', opts.to) }
-            : undefined;
-        if (window && window.to <= window.from) throw new CliError('--to must be after --from');
-        for (const id of opts.job ?? []) {
-          if (!jobs.some((j) => j.id === id))
-            throw new CliError(`Unknown job "${id}". Known jobs: ${jobs.map((j) => j.id).join(', ')}`);
-        }
-        return withTarget(global(), (t) =>
-          scheduleCommand(t as LocalTarget, io, {
-            window,
-            jobIds: opts.job,
-            deliverTwice: opts.deliverTwice,
-          }),
-        );
+          throw new CliError(
+            'sweep runs locally; on AWS the stack runs it every 15 minutes (see "stepjobs history <job> --status MISSED")',
+          );
+        const to = opts.to === undefined ? new Date() : parseTime('--to', opts.to);
+        const from =
+          opts.from === undefined ? new Date(to.getTime() - 86_400_000) : parseTime('--from', opts.from);
+        if (to < from) throw new CliError('--to must not be before --from');
+        for (const id of opts.job ?? []) jobDefinition(jobs, id);
+        return withTarget(global(), async (t) => {
+          const result = await (t as LocalTarget).runtime.sweep({
+            from,
+            to,
+            ...(opts.job ? { jobIds: opts.job } : {}),
+          });
+          io.out(sweepText(result));
+          return ExitCode.OK;
+        });
       })(),
+    );
+
+  program
+    .command('backfill')
+    .argument('<job>', 'job id')
+    .description(
+      'run a job once for each expected slot in [--from, --to] (calendar-aware); slots that already ran are reported, not run again',
+    )
+    .requiredOption('--from <time>', 'first slot (ISO time)')
+    .requiredOption('--to <time>', 'last slot (ISO time, included)')
+    .option('--dry-run', 'list the slots and what would happen; start nothing')
+    .option('--concurrency <n>', 'runs at a time (more than 1 only for jobs with overlap: allow)', '1')
+    .option('--input <json>', "merged over the schedule's input for every run")
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        jobId: string,
+        opts: {
+          from: string;
+          to: string;
+          dryRun?: boolean;
+          concurrency: string;
+          input?: string;
+          json?: boolean;
+        },
+      ) =>
+        run(async () => {
+          const job = jobDefinition(jobs, jobId);
+          const from = parseTime('--from', opts.from);
+          const to = parseTime('--to', opts.to);
+          const concurrency = parseWhole('--concurrency', opts.concurrency, 1, 100);
+          const input = opts.input === undefined ? undefined : parseRunInput({ input: opts.input });
+          return withTarget(global(), (t) =>
+            backfillCommand(t, job, io, {
+              from,
+              to,
+              concurrency,
+              ...(opts.dryRun ? { dryRun: true } : {}),
+              ...(input ? { input } : {}),
+              ...(opts.json ? { json: true } : {}),
+            }),
+          );
+        })(),
     );
 
   program

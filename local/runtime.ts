@@ -348,7 +348,10 @@ export class LocalRuntime {
    * starts executions here, as StartExecution, which this waits for. A local schedule does not run by itself,
    * so the slot check runs only when asked (the end of a `schedule --local` window, `stepjobs sweep`).
    */
-  async sweep(window: { from: Date; to: Date }, now = window.to): Promise<SweepResult> {
+  async sweep(
+    window: { from: Date; to: Date; jobIds?: readonly string[] },
+    now = window.to,
+  ): Promise<SweepResult> {
     const fn = this.functionByEntry('tasks/lifecycle/sweep.ts');
     const started: Array<Promise<ExecutionResult>> = [];
     const sfn = this.executions.stepFunctionsClient({
@@ -377,7 +380,13 @@ export class LocalRuntime {
       ),
       graceMs: 0,
     };
-    const event = { slots: { from: window.from.toISOString(), to: window.to.toISOString() } };
+    const event = {
+      slots: {
+        from: window.from.toISOString(),
+        to: window.to.toISOString(),
+        ...(window.jobIds ? { jobs: [...window.jobIds] } : {}),
+      },
+    };
     const result = await sweep(event, deps);
     // On AWS the next pass, 15 minutes on, starts the next catch-up of a job that runs one at a time; here the
     // runs have ended, so pass again until none is started.

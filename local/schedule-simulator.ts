@@ -6,7 +6,7 @@
  * handles it). Two clocks: a simulated one that runs every slot in [from, to] (both ends included) in order as fast as the runs
  * complete, and real time, which sleeps until each next slot.
  */
-import { fireTimes } from '../shared/schedule-expression';
+import { fireTimes, slotTime } from '../shared/schedule-expression';
 import type { ExecutionResult, LocalJob, LocalRuntime, StartOptions } from './runtime';
 import { newExecutionName } from './runtime';
 
@@ -33,9 +33,8 @@ export function schedulerInput(job: LocalJob, scheduledTime: string, attempt: nu
   return JSON.parse(filled);
 }
 
-export function formatScheduledTime(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+/** The slot as the Scheduler writes it (shared/schedule-expression.ts `slotTime`). */
+export const formatScheduledTime = slotTime;
 
 /** Every slot of the selected jobs' enabled schedules in [from, to], in time order. */
 export function slotsBetween(jobs: readonly LocalJob[], from: Date, to: Date, max = 10_000): Slot[] {

@@ -10,7 +10,7 @@ import { buildApp, type BuildAppOptions } from '../stacks/build-app';
 import type { CfnTemplate } from './template';
 
 export function synthesizeTemplate(
-  options: Pick<BuildAppOptions, 'jobs' | 'jobInputs' | 'context'> = {},
+  options: Pick<BuildAppOptions, 'jobs' | 'jobInputs' | 'context' | 'calendarDate'> = {},
 ): CfnTemplate {
   const outdir = mkdtempSync(path.join(tmpdir(), 'stepjobs-synth-'));
   try {

@@ -30,7 +30,7 @@ export const ResolvedCalendar = z.object({
   ),
   /** The last date (`YYYY-MM-DD`) the holidays were resolved for; a later deploy extends it. */
   holidaysUntil: z.optional(z.string()),
-  /** What `only` says, for reasons (`MON-FRI 08:00-18:00`). */
+  /** What `only` says, for reasons (`MON,TUE,WED,THU,FRI 08:00-18:00`). */
   onlyText: z.optional(z.string()),
 });
 export type ResolvedCalendar = z.infer<typeof ResolvedCalendar>;

@@ -202,3 +202,8 @@ export function fireTimes(
     .filter((fire) => !fire.skipped)
     .map((fire) => fire.time);
 }
+
+/** A slot as EventBridge Scheduler writes `<aws.scheduler.scheduled-time>`: UTC, whole seconds. */
+export function slotTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,8 +1,9 @@
 /**
- * A job's slots as its operators see them: the schedule's fires (shared/schedule-expression.ts, which `jobs`
- * and the simulator read directly), each marked with why it will not run: a nonexistent local time, or a
- * pause. `preview` lists slots through here.
+ * A job's slots as its operators see them: the schedule's fires (shared/schedule-expression.ts, which the
+ * simulator reads directly), each marked with why it will not run: a nonexistent local time, a calendar
+ * exclusion, or a pause. `preview`, `jobs` and `backfill` list slots through here.
  */
+import { calendarExclusion, type ResolvedCalendar } from './calendar';
 import type { PauseInfo } from './ledger/items';
 import { pauseText } from './ledger/pause';
 import { fires, type Fire } from './schedule-expression';
@@ -14,6 +15,8 @@ export interface SlotSpec {
   start?: Date;
   /** The job's pause: slots from its start (`at`, default always) to its end (`until`, default never). */
   pause?: PauseInfo;
+  /** The job's calendar: a slot in one of its exclusions does not run. */
+  calendar?: ResolvedCalendar;
 }
 
 export interface SlotQuery {
@@ -53,8 +56,10 @@ export function slots(spec: SlotSpec, query: SlotQuery): Fire[] {
     if (batch.length === 0) break;
     for (const fire of batch) {
       if (running >= query.count || skipped > maxSkipped) break;
-      const marked =
-        !fire.skipped && spec.pause && paused(spec.pause, fire.time)
+      const excluded = fire.skipped ? undefined : calendarExclusion(spec.calendar, fire.time);
+      const marked = excluded
+        ? { ...fire, skipped: excluded }
+        : !fire.skipped && spec.pause && paused(spec.pause, fire.time)
           ? { ...fire, skipped: `paused: ${pauseText(spec.pause)}` }
           : fire;
       out.push(marked);

@@ -33,6 +33,12 @@ export interface BuildAppOptions {
    * off: it runs the template, and `cdk synth` and the tests validate it. @default true
    */
   readonly cloudFormationValidation?: boolean;
+  /**
+   * The day calendars are resolved from: holidays of its year and the `holidayYears` after it go into the
+   * template. Tests and the docs' picture fix it, so their templates do not change with the year.
+   * @default today
+   */
+  readonly calendarDate?: Date;
 }
 
 export interface BuiltApp {
@@ -64,6 +70,7 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
     config,
     jobs: options.jobs ?? allJobs,
     jobInputs: options.jobInputs ?? registeredJobInputs,
+    ...(options.calendarDate ? { calendarDate: options.calendarDate } : {}),
   });
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));

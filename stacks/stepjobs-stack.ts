@@ -17,6 +17,8 @@ export interface StepJobsStackProps extends StackProps {
   readonly jobs: readonly JobDefinition[];
   /** The input schema registered for each job id (tasks/lifecycle/job-inputs.ts). */
   readonly jobInputs: Readonly<Record<string, z.ZodMiniType>>;
+  /** The day calendars are resolved from. @default today */
+  readonly calendarDate?: Date;
 }
 
 /**
@@ -47,6 +49,7 @@ export class StepJobsStack extends Stack {
           lifecycle,
           defaults,
           namePrefix: this.stackName,
+          ...(props.calendarDate ? { calendarDate: props.calendarDate } : {}),
         }),
     );
     const reconciler = new Reconciler(this, 'Reconciler', {

@@ -13,16 +13,18 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { STACK_OUTPUT, TriggerType } from '../../shared/constants';
 import { Ledger } from '../../shared/ledger/ledger';
 import { newExecutionName } from '../../local/runtime';
 import { CliError } from './errors';
 import { ProgressTracker, type ProgressEvent } from './progress';
-import type { ExecutionStatus, RunRequest, StartedRun, Target } from './target';
+import type { ExecutionStatus, RunRequest, ScheduleStateChange, StartedRun, Target } from './target';
 
 export interface AwsClients {
   cloudFormation: CloudFormationClient;
   sfn: SFNClient;
+  scheduler: SchedulerClient;
   sts: STSClient;
   dynamo: DynamoDBClient;
 }
@@ -58,6 +60,11 @@ export function explainAwsError(error: unknown, stackName: string): Error {
   ) {
     return new CliError(`AWS rejected the credentials (${name}). Refresh them and try again.`);
   }
+  if (name === 'AccessDeniedException' || name === 'AccessDenied') {
+    return new CliError(
+      `AWS refused the call (${name}): ${message}. docs/scheduling.md lists what the CLI needs.`,
+    );
+  }
   return error instanceof Error ? error : new Error(message);
 }
 
@@ -68,6 +75,8 @@ export class AwsTarget implements Target {
     private readonly clients: AwsClients,
     readonly ledger: Ledger,
     private readonly machines: Map<string, string>,
+    /** Job id → its Scheduler schedule's name (group `default`). */
+    private readonly schedules: Map<string, string>,
     private readonly stackName: string,
     private readonly pollMs: number,
   ) {}
@@ -76,6 +85,7 @@ export class AwsTarget implements Target {
     const clients: AwsClients = {
       cloudFormation: options.clients?.cloudFormation ?? new CloudFormationClient({}),
       sfn: options.clients?.sfn ?? new SFNClient({}),
+      scheduler: options.clients?.scheduler ?? new SchedulerClient({}),
       sts: options.clients?.sts ?? new STSClient({}),
       dynamo: options.clients?.dynamo ?? new DynamoDBClient({}),
     };
@@ -99,13 +109,16 @@ export class AwsTarget implements Target {
         `Stack "${options.stackName}" has no ${STACK_OUTPUT.TABLE_NAME}/${STACK_OUTPUT.JOBS} outputs; is it a stepjobs stack?`,
       );
     }
-    const machines = new Map(
-      parseJobsOutput(jobsJson, options.stackName).map((j) => [j.id, j.stateMachineArn]),
+    const deployed = parseJobsOutput(jobsJson, options.stackName);
+    const machines = new Map(deployed.map((j) => [j.id, j.stateMachineArn]));
+    const schedules = new Map(
+      deployed.flatMap((j) => (typeof j.scheduleName === 'string' ? [[j.id, j.scheduleName] as const] : [])),
     );
     return new AwsTarget(
       clients,
       Ledger.fromClient(clients.dynamo, tableName),
       machines,
+      schedules,
       options.stackName,
       options.pollMs ?? 2000,
     );
@@ -135,14 +148,12 @@ export class AwsTarget implements Target {
       throw new CliError(`Job "${request.jobId}" is not deployed in stack ${this.stackName}`);
     let executionArn: string;
     try {
-      const input = {
-        ...request.input,
-        trigger: { type: TriggerType.CLI, principal: await this.principal() },
-      };
+      const trigger = request.trigger ?? { type: TriggerType.CLI };
+      const input = { ...request.input, trigger: { ...trigger, principal: await this.principal() } };
       const res = await this.clients.sfn.send(
         new StartExecutionCommand({
           stateMachineArn,
-          name: newExecutionName('cli'),
+          name: newExecutionName(trigger.type),
           input: JSON.stringify(input),
         }),
       );
@@ -190,13 +201,52 @@ export class AwsTarget implements Target {
     return events;
   }
 
+  /**
+   * Enable or disable the job's Scheduler schedule, for `pause --disable-schedule` and `resume`. UpdateSchedule
+   * replaces the whole schedule, so it is sent back as GetSchedule returned it with only its state changed;
+   * except a start date in the past, which the Scheduler refuses on update (a `rate()` then counts from now).
+   */
+  async setScheduleState(jobId: string, enabled: boolean): Promise<ScheduleStateChange> {
+    const name = this.schedules.get(jobId);
+    if (!name) throw new CliError(`Job "${jobId}" has no schedule in stack ${this.stackName}`);
+    try {
+      const got = await this.clients.scheduler.send(new GetScheduleCommand({ Name: name }));
+      const before = got.State === 'DISABLED' ? 'DISABLED' : 'ENABLED';
+      const wanted = enabled ? 'ENABLED' : 'DISABLED';
+      if (before === wanted) return { name, before, changed: false, startDateDropped: false };
+      const startDateDropped = got.StartDate !== undefined && got.StartDate.getTime() < Date.now();
+      await this.clients.scheduler.send(
+        new UpdateScheduleCommand({
+          Name: name,
+          GroupName: got.GroupName,
+          Description: got.Description,
+          ScheduleExpression: got.ScheduleExpression,
+          ScheduleExpressionTimezone: got.ScheduleExpressionTimezone,
+          ...(got.StartDate && !startDateDropped ? { StartDate: got.StartDate } : {}),
+          EndDate: got.EndDate,
+          FlexibleTimeWindow: got.FlexibleTimeWindow,
+          Target: got.Target,
+          KmsKeyArn: got.KmsKeyArn,
+          ActionAfterCompletion: got.ActionAfterCompletion,
+          State: wanted,
+        }),
+      );
+      return { name, before, changed: true, startDateDropped };
+    } catch (error) {
+      throw explainAwsError(error, this.stackName);
+    }
+  }
+
   async close(): Promise<void> {
     for (const client of Object.values(this.clients)) client.destroy();
   }
 }
 
 /** The stack's `Jobs` output (`[{ id, stateMachineArn, ... }]`); a stack that holds anything else is not ours. */
-function parseJobsOutput(text: string, stackName: string): Array<{ id: string; stateMachineArn: string }> {
+function parseJobsOutput(
+  text: string,
+  stackName: string,
+): Array<{ id: string; stateMachineArn: string; scheduleName?: unknown }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -216,7 +266,7 @@ function parseJobsOutput(text: string, stackName: string): Array<{ id: string; s
       `Stack "${stackName}" has a ${STACK_OUTPUT.JOBS} output that is not a list of { id, stateMachineArn }; is it a stepjobs stack?`,
     );
   }
-  return parsed as Array<{ id: string; stateMachineArn: string }>;
+  return parsed as Array<{ id: string; stateMachineArn: string; scheduleName?: unknown }>;
 }
 
 /** History events to progress events; a task failure is reported on the state entered last. */

@@ -6,8 +6,14 @@ import { epochSeconds } from '../../shared/ledger/dynamo';
 import type { JobState, RunRecord } from '../../shared/ledger/items';
 import { expiredPause, isPausedAt, pauseInfo, pauseText } from '../../shared/ledger/pause';
 import { RunNotFound } from '../../shared/errors';
-import { fireTimes } from '../../shared/schedule-expression';
-import { runningSince, scheduleStart, type JobDefinition } from '../../workflows/job-definition';
+import { slots } from '../../shared/schedule-slots';
+import {
+  jobCalendar,
+  runningSince,
+  scheduleStart,
+  type JobCalendar,
+  type JobDefinition,
+} from '../../workflows/job-definition';
 import { CliError, ExitCode } from './errors';
 import { jobReports } from './job-reports';
 import { lastRunText, runDetailText, runsTable, shortTime, statusText, table, zoned } from './format';
@@ -35,21 +41,37 @@ export async function jobsCommand(
   const rows = await Promise.all(
     jobs.map(async (job) => {
       const tz = job.schedule.timeZone ?? 'UTC';
-      const next = fireTimes(job.schedule.expression, tz, now, count, undefined, scheduleStart(job.schedule));
       const state = await target.ledger.jobs.getState(job.id);
-      return { job, tz, next, state };
+      const pause = isPausedAt(state, now.toISOString()) ? pauseInfo(state) : undefined;
+      const calendar = jobCalendar(job, now);
+      // The next fires that run; those in between that will not (calendar, pause, DST) are listed apart.
+      const listed = slots(
+        {
+          expression: job.schedule.expression,
+          timeZone: tz,
+          ...(scheduleStart(job.schedule) ? { start: scheduleStart(job.schedule) } : {}),
+          ...(pause ? { pause } : {}),
+          ...(calendar ? { calendar } : {}),
+        },
+        { from: now, count, maxSkipped: 50 },
+      );
+      const next = listed.filter((fire) => !fire.skipped).map((fire) => fire.time);
+      const skipped = listed.filter((fire) => fire.skipped);
+      return { job, tz, next, skipped, state };
     }),
   );
   if (options.json) {
     io.out(
       JSON.stringify(
-        rows.map(({ job, tz, next, state }) => ({
+        rows.map(({ job, tz, next, skipped, state }) => ({
           id: job.id,
           description: job.description,
           schedule: job.schedule.expression,
           timeZone: tz,
           enabled: job.schedule.enabled ?? true,
+          calendar: job.calendar ?? null,
           next: next.map((d) => d.toISOString()),
+          skippedBefore: skipped.map((fire) => ({ time: fire.time.toISOString(), skipped: fire.skipped })),
           ...pauseFields(state, now),
           lastResume: state.lastResume ?? null,
           lastRun: state.lastRun ?? null,
@@ -64,11 +86,18 @@ export async function jobsCommand(
   io.out(
     table(
       ['job', 'schedule', 'time zone', 'next runs', 'paused', 'last run'],
-      rows.map(({ job, tz, next, state }) => [
+      rows.map(({ job, tz, next, skipped, state }) => [
         `${job.id}\n${job.description}`,
-        `${job.schedule.expression}${job.schedule.enabled === false ? '\n(schedule disabled)' : ''}`,
+        [
+          job.schedule.expression,
+          ...(job.schedule.enabled === false ? ['(schedule disabled)'] : []),
+          ...(job.calendar ? [`calendar: ${calendarSummary(job.calendar)}`] : []),
+        ].join('\n'),
         tz,
-        next.map((d) => zoned(d, tz)).join('\n'),
+        [
+          ...next.map((d) => zoned(d, tz)),
+          ...skipped.slice(0, 3).map((fire) => `(not ${zoned(fire.time, tz)}: ${fire.skipped})`),
+        ].join('\n'),
         pausedText(state, now),
         lastRunText(state),
       ]),
@@ -76,6 +105,22 @@ export async function jobsCommand(
     ),
   );
   return ExitCode.OK;
+}
+
+/** A calendar in one line: `DE-BY holidays; no SAT, SUN; change freeze 2027-12-20..2028-01-03; only 08:00-18:00`. */
+export function calendarSummary(calendar: JobCalendar): string {
+  const holidays = calendar.holidays === undefined ? [] : [calendar.holidays].flat();
+  return [
+    holidays.length > 0 ? `${holidays.join(', ')} holidays` : '',
+    calendar.excludeWeekdays?.length ? `no ${calendar.excludeWeekdays.join(', ')}` : '',
+    ...(calendar.excludeRanges ?? []).map((r) => `${r.name} ${r.from}..${r.to}`),
+    calendar.excludeDates?.length ? `${calendar.excludeDates.length} excluded date(s)` : '',
+    calendar.only?.length
+      ? `only ${calendar.only.map((w) => `${w.weekdays ? `${w.weekdays.join(',')} ` : ''}${w.from}-${w.to}`).join(', ')}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
 /** `jobs --json`'s pause: in force now (an expired pause counts as resumed), and who, why, until when. */
@@ -144,6 +189,11 @@ export async function runCommand(
     } else {
       io.out('');
       io.out(summaryLine(run));
+      if (run.calendarExclusion && run.status !== RunStatus.SKIPPED) {
+        io.note(
+          `This run falls in ${job.id}'s calendar exclusions (${run.calendarExclusion}); only scheduled runs skip them.`,
+        );
+      }
       const report = jobReports[job.id];
       if (report && run.status !== RunStatus.SKIPPED && run.status !== RunStatus.DUPLICATE) {
         io.out('');
@@ -269,9 +319,27 @@ export async function pauseCommand(
   target: Target,
   jobs: readonly JobDefinition[],
   io: Output,
-  options: { jobId: string; paused: boolean; reason?: string; until?: Date; now?: Date },
+  options: {
+    jobId: string;
+    paused: boolean;
+    reason?: string;
+    until?: Date;
+    now?: Date;
+    /** Also disable the Scheduler schedule (AWS only; not with an end, which nothing would act on). */
+    disableSchedule?: boolean;
+  },
 ): Promise<number> {
   const job = jobDefinition(jobs, options.jobId);
+  if (options.disableSchedule) {
+    if (!target.setScheduleState)
+      throw new CliError(
+        '--disable-schedule works with --aws only: locally a schedule fires only when "stepjobs schedule --local" runs it',
+      );
+    if (options.until)
+      throw new CliError(
+        '--disable-schedule: a pause with --until/--for ends by itself, but nothing would enable the schedule again then; pause without an end, or drop --disable-schedule',
+      );
+  }
   const now = options.now ?? new Date();
   const at = now.toISOString();
   if (options.until && options.until <= now)
@@ -293,14 +361,33 @@ export async function pauseCommand(
       `Paused ${job.id}: scheduled runs will be recorded as SKIPPED (paused) ` +
         (until ? `until ${until}, then it resumes by itself.` : `until "stepjobs resume ${job.id}".`),
     );
+    if (options.disableSchedule && target.setScheduleState) {
+      const change = await target.setScheduleState(job.id, false);
+      io.out(
+        change.changed
+          ? `Disabled schedule ${change.name}: no deliveries until "stepjobs resume ${job.id} --aws" enables it.`
+          : `Schedule ${change.name} was already disabled.`,
+      );
+      if (change.startDateDropped) io.note(startDateNote(change.name));
+    }
   } else {
     io.out(
       before
         ? `Resumed ${job.id} (it was paused by ${before.by ?? 'unknown'}: ${pauseText(before)}).`
         : `Resumed ${job.id} (it was not paused).`,
     );
+    // A schedule disabled with the pause comes back with the resume; one deployed disabled stays so.
+    if (target.setScheduleState && job.schedule.enabled !== false) {
+      const change = await target.setScheduleState(job.id, true);
+      if (change.changed) io.out(`Enabled schedule ${change.name} again.`);
+      if (change.startDateDropped) io.note(startDateNote(change.name));
+    }
   }
   return ExitCode.OK;
+}
+
+function startDateNote(name: string): string {
+  return `Schedule ${name} had a start date in the past, which the Scheduler refuses on update: it now has none, so a rate() counts from this update.`;
 }
 
 /**

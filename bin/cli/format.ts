@@ -49,12 +49,17 @@ export function triggerText(run: Pick<RunRecord, 'trigger'>): string {
   if (t.type === 'schedule')
     return `schedule ${t.scheduledTime ?? ''}${t.attempt && t.attempt > 1 ? ` (attempt ${t.attempt})` : ''}`;
   if (t.type === 'cli') return t.principal ? `cli (${t.principal})` : 'cli';
+  if (t.type === 'catchup' || t.type === 'backfill')
+    return `${t.type} of ${t.scheduledTime ?? ''}${t.principal ? ` (${t.principal})` : ''}`;
   return 'manual';
 }
 
 export function statusText(
-  run: Pick<RunRecord, 'status' | 'skipReason' | 'relatedRunId'> & Partial<Pick<RunRecord, 'pause'>>,
+  run: Pick<RunRecord, 'status' | 'skipReason' | 'relatedRunId'> &
+    Partial<Pick<RunRecord, 'pause' | 'calendarExclusion'>>,
 ): string {
+  if (run.status === 'SKIPPED' && run.skipReason === 'calendar' && run.calendarExclusion)
+    return `SKIPPED (${run.calendarExclusion})`;
   if (run.status === 'SKIPPED' && run.skipReason === 'paused' && run.pause)
     return `SKIPPED (paused: ${pauseText(run.pause)})`;
   if (run.status === 'SKIPPED' && run.skipReason) return `SKIPPED (${run.skipReason})`;
@@ -108,7 +113,7 @@ export function runDetailText(detail: RunDetail): string {
     `  job        ${run.jobId}`,
     `  status     ${statusText(run)}`,
     `  trigger    ${triggerText(run)}`,
-    `  execution  ${run.executionArn}`,
+    `  execution  ${run.executionArn ?? '(none: no delivery of the slot arrived)'}`,
     `  started    ${shortTime(run.startedAt)}`,
     `  ended      ${shortTime(run.endedAt)}`,
     `  duration   ${duration(run.durationMs)}`,
@@ -116,6 +121,10 @@ export function runDetailText(detail: RunDetail): string {
     `  sent       ${run.inputUnavailable ? `(${run.inputUnavailable})` : storedText(run.rawInput)}`,
   ];
   if (run.tookOverFrom) lines.push(`  took over  an expired lease from ${run.tookOverFrom}`);
+  if (run.calendarExclusion && run.status !== 'SKIPPED')
+    lines.push(`  calendar   ran in an exclusion (${run.calendarExclusion}): only scheduled runs skip it`);
+  if (run.relatedRunId && (run.trigger.type === 'catchup' || run.trigger.type === 'backfill'))
+    lines.push(`  replaces   ${run.relatedRunId}, which skipped this slot`);
   if (run.resumedAfter)
     lines.push(`  resumed    first run after a pause that ended: ${pauseText(run.resumedAfter)}`);
   if (run.finalizedBy) lines.push(`  finalized  by the ${run.finalizedBy}`);

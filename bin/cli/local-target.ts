@@ -60,10 +60,11 @@ export class LocalTarget implements Target {
 
   async startRun(request: RunRequest): Promise<StartedRun> {
     const tracker = new ProgressTracker();
-    const name = newExecutionName('cli');
+    const trigger = request.trigger ?? { type: TriggerType.CLI };
+    const name = newExecutionName(trigger.type);
     const result = await this.runtime.run(
       request.jobId,
-      { ...request.input, trigger: { type: TriggerType.CLI, principal: localPrincipal() } },
+      { ...request.input, trigger: { ...trigger, principal: localPrincipal() } },
       {
         name,
         onEvent: (event) => {

@@ -6,7 +6,10 @@ import {
   RunStatus,
   TriggerType,
 } from '../../shared/constants';
+import type { ResolvedCalendar } from '../../shared/calendar';
 import { fieldPath, pathDeeperThan } from '../../shared/json';
+import { isValidTimeZone } from '../../shared/schedule-expression';
+import { CalendarError, resolveCalendar } from '../../workflows/calendar';
 import { CliError } from './errors';
 
 /** `--since 7d`, `12h`, `30m`, or an ISO date/time, into an ISO time. */
@@ -79,6 +82,14 @@ export function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1000)
     throw new CliError(`--count "${value}" must be a whole number from 1 to 1000`);
+  return n;
+}
+
+/** A whole number option from `min` to `max`, or an error naming the option and the range. */
+export function parseWhole(option: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max)
+    throw new CliError(`${option} "${value}" must be a whole number from ${min} to ${max}`);
   return n;
 }
 
@@ -197,4 +208,15 @@ export function parseJsonLossless(text: string, source: string): unknown {
       ? json.rawJSON(context.source)
       : value,
   );
+}
+
+/** `--holidays DE-BY`: the public holidays of a country or subdivision, as a calendar in `timeZone`. */
+export function parseHolidays(code: string, timeZone: string, from: Date): ResolvedCalendar {
+  if (!isValidTimeZone(timeZone)) throw new CliError(`--tz: unknown time zone "${timeZone}"`);
+  try {
+    return resolveCalendar({ holidays: code.toUpperCase() }, timeZone, from);
+  } catch (error) {
+    if (error instanceof CalendarError) throw new CliError(`--holidays: ${error.message}`);
+    throw error;
+  }
 }

@@ -4,9 +4,10 @@
  */
 import { InvalidScheduleExpression, parseScheduleExpression } from '../../shared/schedule-expression';
 import { slots } from '../../shared/schedule-slots';
+import type { ResolvedCalendar } from '../../shared/calendar';
 import type { JobState, PauseInfo } from '../../shared/ledger/items';
 import { pauseInfo } from '../../shared/ledger/pause';
-import { scheduleStart, type JobDefinition } from '../../workflows/job-definition';
+import { jobCalendar, scheduleStart, type JobDefinition } from '../../workflows/job-definition';
 import { CliError, ExitCode } from './errors';
 import { table } from './format';
 import type { Output } from './output';
@@ -18,6 +19,9 @@ export interface PreviewRequest {
   count: number;
   start?: Date;
   pause?: PauseInfo;
+  calendar?: ResolvedCalendar;
+  /** What the calendar is, for the heading (`DE-BY holidays`, `its calendar`). */
+  calendarLabel?: string;
   /** The job previewed, for the heading. */
   jobId?: string;
   json?: boolean;
@@ -31,6 +35,7 @@ export function jobPreview(
 ): PreviewRequest {
   const start = scheduleStart(job.schedule);
   const pause = pauseInfo(state);
+  const calendar = jobCalendar(job, options.from);
   return {
     ...options,
     expression: job.schedule.expression,
@@ -38,6 +43,7 @@ export function jobPreview(
     jobId: job.id,
     ...(start ? { start } : {}),
     ...(pause ? { pause } : {}),
+    ...(calendar ? { calendar, calendarLabel: 'its calendar' } : {}),
   };
 }
 
@@ -67,7 +73,8 @@ export function previewCommand(io: Output, request: PreviewRequest): number {
     return ExitCode.OK;
   }
   const what = request.jobId ? `${request.jobId}: ${request.expression}` : request.expression;
-  io.out(`${what} in ${request.timeZone}, from ${request.from.toISOString()}`);
+  const calendar = request.calendarLabel ? `, off on ${request.calendarLabel}` : '';
+  io.out(`${what} in ${request.timeZone}${calendar}, from ${request.from.toISOString()}`);
   io.out(
     table(
       ['UTC', `local (${request.timeZone})`, 'runs'],

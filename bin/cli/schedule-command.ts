@@ -1,5 +1,13 @@
 /** `stepjobs schedule --local`: fire the schedules locally with the Scheduler's exact input. */
-import { simulateRealTime, simulateWindow, type Delivery, type Slot } from '../../local/schedule-simulator';
+import {
+  pickDropped,
+  simulateRealTime,
+  simulateWindow,
+  slotsBetween,
+  type Delivery,
+  type Slot,
+} from '../../local/schedule-simulator';
+import type { SweepResult } from '../../tasks/lifecycle/sweep';
 import { ExitCode } from './errors';
 import type { Output } from './commands';
 import { table } from './format';
@@ -12,6 +20,9 @@ export async function scheduleCommand(
     window?: { from: Date; to: Date };
     jobIds?: string[];
     deliverTwice?: boolean;
+    /** Drop this many of the window's deliveries, picked from `seed`. */
+    drop?: number;
+    seed?: number;
     signal?: AbortSignal;
   },
 ): Promise<number> {
@@ -30,19 +41,42 @@ export async function scheduleCommand(
     );
   };
   const pending: Promise<void>[] = [];
+  // Lines come out in slot order: each waits for the one before (a delivery's line reads the ledger first).
+  let last: Promise<void> = Promise.resolve();
+  const inOrder = (line: () => Promise<void> | void) => {
+    last = last.then(line);
+    pending.push(last);
+  };
   const common = {
     jobs: selected,
     deliverTwice: options.deliverTwice,
     onDelivery: (d: Delivery) => {
-      pending.push(onDelivery(d));
+      inOrder(() => onDelivery(d));
     },
   };
   if (options.window) {
+    const { from, to } = options.window;
+    const seed = options.seed ?? 1;
+    const drop = options.drop ? pickDropped(slotsBetween(selected, from, to), options.drop, seed) : undefined;
     io.out(
-      `Simulated clock ${options.window.from.toISOString()} → ${options.window.to.toISOString()}` +
-        `${options.deliverTwice ? ', every slot delivered twice' : ''}`,
+      `Simulated clock ${from.toISOString()} → ${to.toISOString()}` +
+        `${options.deliverTwice ? ', every slot delivered twice' : ''}` +
+        `${drop ? `, ${drop.size} deliveries dropped (seed ${seed})` : ''}`,
     );
-    await simulateWindow(runtime, options.window.from, options.window.to, common);
+    await simulateWindow(runtime, from, to, {
+      ...common,
+      ...(drop ? { drop } : {}),
+      onDrop: (slot) => {
+        inOrder(() => io.out(`${slot.scheduledTime}  ${slot.jobId.padEnd(24)} dropped     (no delivery)`));
+      },
+    });
+    await Promise.all(pending);
+    // The sweep at the end of the window: slots no delivery claimed are MISSED, and catch-up makes them up.
+    const swept = await runtime.sweep({ from, to, jobIds: selected.map((j) => j.jobId) });
+    io.out('');
+    io.out(sweepText(swept));
+    if (swept.missed.length > 0) summary.set('MISSED', swept.missed.length);
+    if (swept.caughtUp.length > 0) summary.set('caught up (catchup runs)', swept.caughtUp.length);
   } else {
     const controller = new AbortController();
     const stop = () => controller.abort();
@@ -67,4 +101,14 @@ export async function scheduleCommand(
     ),
   );
   return ExitCode.OK;
+}
+
+/** What a slot check found: each MISSED slot and each catch-up started, or that nothing was missed. */
+export function sweepText(result: Pick<SweepResult, 'missed' | 'caughtUp' | 'expected'>): string {
+  const lines = [`Sweep: ${result.expected} expected slots checked, ${result.missed.length} missed.`];
+  for (const missed of result.missed)
+    lines.push(`  MISSED     ${missed.scheduledTime}  ${missed.jobId}: ${missed.reason} (${missed.runId})`);
+  for (const caught of result.caughtUp)
+    lines.push(`  caught up  ${caught.scheduledTime}  ${caught.jobId}: execution ${caught.executionName}`);
+  return lines.join('\n');
 }

@@ -77,8 +77,8 @@ export class JobsRepository {
         new PutCommand({
           TableName: this.table.tableName,
           Item: { ...key, type: 'slot', jobId, scheduledTime, runId, expiresAt: epochSeconds(expiresAtIso) },
-          ConditionExpression: 'attribute_not_exists(pk) OR runId = :runId',
-          ExpressionAttributeValues: { ':runId': runId },
+          // Never over our own claim: a put would drop what it holds since (openReason, replacedRunId).
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
       return {};
@@ -86,6 +86,7 @@ export class JobsRepository {
       if (!isConditionFailed(error)) throw error;
     }
     const owner = await this.slot(jobId, scheduledTime);
+    if (owner?.runId === runId) return owner.replacedRunId ? { tookOverFrom: owner.replacedRunId } : {};
     const ownerRunId = owner?.runId ?? 'unknown';
     if (options.takeOverOpen && owner?.openReason) {
       try {
@@ -411,7 +412,26 @@ export class JobsRepository {
       }),
     );
     const old = res.Attributes as JobState | undefined;
-    return old ? pauseInfo({ ...old, paused: old.paused ?? false }) : undefined;
+    const ended = old ? pauseInfo({ ...old, paused: old.paused ?? false }) : undefined;
+    if (!paused && ended) {
+      // The resume keeps the pause it ended (known only from the write's old image, so a second write,
+      // conditional on this resume): the sweep reads it to tell paused slots from missed ones.
+      try {
+        await this.table.doc.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: keys.jobState(jobId),
+            UpdateExpression: 'SET lastResume.pause = :pause',
+            ConditionExpression: 'lastResume.#at = :now AND lastResume.#by = :by',
+            ExpressionAttributeNames: { '#at': 'at', '#by': 'by' },
+            ExpressionAttributeValues: { ':pause': ended, ':now': nowIso, ':by': by },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+      }
+    }
+    return ended;
   }
 
   /**

@@ -38,6 +38,8 @@ export interface JobWorkflowProps {
   readonly defaults: TaskFunctionDefaults;
   /** Prefix of the state machine's log group name, e.g. the stack name. */
   readonly namePrefix: string;
+  /** The day the job's calendar is resolved from (holidays of its year on). @default today */
+  readonly calendarDate?: Date;
 }
 
 /** Default Lambda and task timeout of a job step. */
@@ -93,6 +95,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
     const { definition, lifecycle } = props;
     this.definition = definition;
     this.defaults = props.defaults;
+    this.calendarDate = props.calendarDate ?? new Date();
     this.ledgerTable = props.defaults.ledgerTable;
     this.functions = new Construct(this, 'Functions');
 
@@ -196,10 +199,12 @@ export class JobWorkflow extends Construct implements StepBuilder {
 
   /** The job's calendar, resolved into concrete dates once, at synth (holidays from this year on). */
   get calendar(): ResolvedCalendar | undefined {
-    if (this.resolvedCalendar === null) this.resolvedCalendar = jobCalendar(this.definition);
+    if (this.resolvedCalendar === null)
+      this.resolvedCalendar = jobCalendar(this.definition, this.calendarDate);
     return this.resolvedCalendar;
   }
   private resolvedCalendar: ResolvedCalendar | undefined | null = null;
+  private readonly calendarDate: Date;
 
   get scope(): Construct {
     return this;

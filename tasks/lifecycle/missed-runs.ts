@@ -22,7 +22,7 @@ import type { TaskDeps } from '../../shared/handler';
 import { storedJson } from '../../shared/json';
 import { epochSeconds } from '../../shared/ledger/dynamo';
 import type { JobState, RunRecord } from '../../shared/ledger/items';
-import { fires } from '../../shared/schedule-expression';
+import { fires, slotTime } from '../../shared/schedule-expression';
 import { logger } from '../../shared/powertools';
 
 /** What the sweep needs to check slots: the Scheduler to read, and Step Functions to start catch-ups. */
@@ -75,11 +75,6 @@ export function emptySlotCheck(): SlotCheckResult {
 /** `missed-<job>-20270101T030000Z`: one id per slot, so recording a slot twice is a no-op. */
 export function missedRunId(jobId: string, scheduledTime: string): string {
   return `missed-${jobId}-${scheduledTime.replace(/[-:]/g, '')}`;
-}
-
-/** The Scheduler's `<aws.scheduler.scheduled-time>`: UTC, whole seconds. */
-export function slotTime(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export async function deployedSchedule(
@@ -169,10 +164,12 @@ export async function checkSlots(
       ? `the schedule ${schedule.name} does not exist (deleted?)`
       : deployed.state === 'DISABLED'
         ? `the schedule ${schedule.name} is disabled while the job is not paused`
-        : `no delivery arrived by ${Math.round(lateMs / 60_000)} min after the slot` +
-          (deployed.flexibleWindowMinutes
-            ? ` (flexible window ${deployed.flexibleWindowMinutes} min included)`
-            : '');
+        : lateMs === 0
+          ? 'no delivery arrived'
+          : `no delivery arrived by ${Math.round(lateMs / 60_000)} min after the slot` +
+            (deployed.flexibleWindowMinutes
+              ? ` (flexible window ${deployed.flexibleWindowMinutes} min included)`
+              : '');
 
   const nowIso = deps.now().toISOString();
   /** Slots that did not run and may be made up: unclaimed, or skipped by a pause that is over. */
@@ -181,10 +178,9 @@ export async function checkSlots(
     const time = slotTime(fire.time);
     const claim = claims.get(time);
     const checkedNow = fire.time.getTime() >= from;
-    if (pausedAt(state, fire.time.toISOString())) {
-      if (claim?.openReason === 'paused') open.add(time);
-      continue;
-    }
+    // Its delivery found the job paused: the claim says so, whenever the pause was. Made up after it.
+    if (claim?.openReason === 'paused') open.add(time);
+    if (claim?.openReason === 'paused' || pausedAt(state, fire.time.toISOString())) continue;
     if (checkedNow) result.expected += 1;
     if (claim) continue;
     open.add(time);

@@ -42,7 +42,14 @@ import { checkSlots, emptySlotCheck, type SlotCheckResult } from './missed-runs'
  * `slots` checks an explicit window instead (both ends included), as local mode does.
  */
 export const SweepEvent = z.looseObject({
-  slots: z.optional(z.object({ from: z.iso.datetime(), to: z.iso.datetime() })),
+  slots: z.optional(
+    z.object({
+      from: z.iso.datetime(),
+      to: z.iso.datetime(),
+      /** Only these jobs' slots. @default every job */
+      jobs: z.optional(z.array(z.string())),
+    }),
+  ),
 });
 export type SweepEvent = z.infer<typeof SweepEvent>;
 
@@ -114,7 +121,7 @@ export async function sweep(event: SweepEvent, deps: SweepDeps): Promise<SweepRe
     }
     await recordUnrecordedExecutions(deps, machine, result);
     await releaseStaleLock(deps, machine, checked, result);
-    if (deps.scheduler) {
+    if (deps.scheduler && (!event.slots?.jobs || event.slots.jobs.includes(machine.jobId))) {
       const state = await deps.ledger.jobs.getState(machine.jobId);
       const window = event.slots && { from: new Date(event.slots.from), to: new Date(event.slots.to) };
       await checkSlots({ ...deps, scheduler: deps.scheduler }, machine, state, result, window);

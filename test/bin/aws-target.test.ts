@@ -9,6 +9,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsTarget, historyToProgress, type AwsClients } from '../../bin/cli/aws-target';
@@ -28,6 +29,7 @@ function newClients(): AwsClients {
     sfn: new SFNClient(config),
     sts: new STSClient(config),
     dynamo: new DynamoDBClient(config),
+    scheduler: new SchedulerClient(config),
   };
 }
 
@@ -364,5 +366,64 @@ describe('principal', () => {
     expect(await target.principal()).toBe(CALLER);
     expect(await target.principal()).toBe(CALLER);
     expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+  });
+});
+
+describe('AwsTarget.setScheduleState (pause --disable-schedule, resume)', () => {
+  const deployedSchedule = {
+    Name: 's-heartbeat',
+    GroupName: 'default',
+    Description: 'heartbeat: every 10 minutes',
+    ScheduleExpression: 'rate(10 minutes)',
+    ScheduleExpressionTimezone: 'UTC',
+    FlexibleTimeWindow: { Mode: 'OFF' as const },
+    Target: {
+      Arn: stateMachineArn('heartbeat'),
+      RoleArn: `arn:aws:iam::${ACCOUNT}:role/SchedulerRole`,
+      Input: '{"trigger":{"type":"schedule"}}',
+      RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+    },
+    State: 'ENABLED' as const,
+  };
+
+  it('sends the whole schedule back with only its state changed, leaving out a start date in the past', async () => {
+    const { clients } = mocked();
+    const scheduler = mockClient(clients.scheduler);
+    scheduler
+      .on(GetScheduleCommand, { Name: 's-heartbeat' })
+      .resolves({ ...deployedSchedule, StartDate: new Date('2026-01-01T00:00:00Z') });
+    scheduler.on(UpdateScheduleCommand).resolves({});
+    const target = await AwsTarget.open({ stackName: STACK, clients });
+
+    const change = await target.setScheduleState('heartbeat', false);
+    expect(change).toEqual({ name: 's-heartbeat', before: 'ENABLED', changed: true, startDateDropped: true });
+    const sent = scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input;
+    expect(sent).toMatchObject({ ...deployedSchedule, State: 'DISABLED' });
+    expect(sent).not.toHaveProperty('StartDate');
+  });
+
+  it('changes nothing when the schedule is already in the state asked for, and keeps a future start date', async () => {
+    const { clients } = mocked();
+    const scheduler = mockClient(clients.scheduler);
+    const future = new Date(Date.now() + 86_400_000);
+    scheduler.on(GetScheduleCommand).resolves({ ...deployedSchedule, StartDate: future });
+    scheduler.on(UpdateScheduleCommand).resolves({});
+    const target = await AwsTarget.open({ stackName: STACK, clients });
+
+    await expect(target.setScheduleState('heartbeat', true)).resolves.toMatchObject({ changed: false });
+    expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
+    await target.setScheduleState('heartbeat', false);
+    expect(scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input.StartDate).toEqual(future);
+  });
+
+  it('names a job without a schedule, and explains a refused call', async () => {
+    const { clients } = mocked();
+    const scheduler = mockClient(clients.scheduler);
+    scheduler
+      .on(GetScheduleCommand)
+      .rejects(awsError('AccessDeniedException', 'not authorized to perform: scheduler:GetSchedule'));
+    const target = await AwsTarget.open({ stackName: STACK, clients });
+    await expect(target.setScheduleState('nope', false)).rejects.toThrow('Job "nope" has no schedule');
+    await expect(target.setScheduleState('heartbeat', false)).rejects.toBeInstanceOf(CliError);
   });
 });

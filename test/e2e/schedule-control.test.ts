@@ -24,7 +24,8 @@ const bavarian = defineJob({
   calendar: { holidays: 'DE-BY', excludeDates: [today] },
 });
 
-const runtime = useLocalRuntime({ jobs: [bavarian] });
+// Holidays from 2027 on, whatever year the test runs in.
+const runtime = useLocalRuntime({ jobs: [bavarian], calendarDate: new Date('2027-01-01T00:00:00Z') });
 const job = () => runtime().job('heartbeat');
 
 async function runsOf(from: string, to: string) {
@@ -113,4 +114,40 @@ test('dropped deliveries become MISSED runs and are caught up once each; a secon
   expect(runs.filter((r) => r.status === RunStatus.MISSED)).toHaveLength(3);
   const state = await runtime().ledger.jobs.getState('heartbeat');
   expect(state.counters.MISSED).toBe(3);
+});
+
+test('slots a pause skipped are made up once the pause is over, through the slot claim, once', async () => {
+  const from = new Date('2027-03-01T08:00:00Z');
+  const to = new Date('2027-03-03T08:00:00Z');
+  const jobs = runtime().ledger.jobs;
+  await jobs.setPaused('heartbeat', true, 'local:ops', new Date().toISOString(), 'maintenance');
+  const skipped = await simulateWindow(runtime(), from, to, { jobs: [job()] });
+  const skippedRuns = await Promise.all(skipped.map((d) => runtime().ledger.runs.get(d.result.runId)));
+  expect(skippedRuns.map((r) => r.skipReason)).toEqual(['paused', 'paused', 'paused']);
+
+  // Still paused: nothing is made up, and nothing is MISSED (each slot was delivered and claimed).
+  const whilePaused = await runtime().sweep({ from, to });
+  expect(whilePaused.missed).toEqual([]);
+  expect(whilePaused.caughtUp).toEqual([]);
+
+  await jobs.setPaused('heartbeat', false, 'local:ops', new Date().toISOString(), 'done');
+  const after = await runtime().sweep({ from, to });
+  expect(after.missed).toEqual([]);
+  expect(after.caughtUp.map((c) => c.scheduledTime)).toEqual(skipped.map((d) => d.slot.scheduledTime));
+  for (const [i, delivery] of skipped.entries()) {
+    const claim = await jobs.slot('heartbeat', delivery.slot.scheduledTime);
+    expect(claim).toMatchObject({ replacedRunId: skippedRuns[i]?.runId });
+    expect(claim?.openReason).toBeUndefined();
+    const run = await runtime().ledger.runs.get(claim?.runId ?? '');
+    expect(run).toMatchObject({
+      status: RunStatus.SUCCEEDED,
+      trigger: { type: TriggerType.CATCHUP },
+      relatedRunId: skippedRuns[i]?.runId,
+    });
+  }
+  // A late second delivery of a made-up slot is a DUPLICATE of the catch-up run.
+  const late = await simulateWindow(runtime(), from, from, { jobs: [job()] });
+  const lateRun = await runtime().ledger.runs.get(late[0]?.result.runId ?? '');
+  expect(lateRun.status).toBe(RunStatus.DUPLICATE);
+  expect((await runtime().sweep({ from, to })).caughtUp).toEqual([]);
 });

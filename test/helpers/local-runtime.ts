@@ -10,7 +10,7 @@ import type { BuildAppOptions } from '../../stacks/build-app';
 type Event = NonNullable<EngineEvent>;
 
 export function useLocalRuntime(
-  options: Pick<BuildAppOptions, 'jobs' | 'jobInputs'> = {},
+  options: Pick<BuildAppOptions, 'jobs' | 'jobInputs' | 'calendarDate'> = {},
 ): () => LocalRuntime {
   let runtime: LocalRuntime | undefined;
   beforeAll(async () => {

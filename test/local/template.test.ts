@@ -158,7 +158,22 @@ describe('the synthesized app', () => {
     // The reconciler's job list points at the same local ARN the runtime runs the state machine under.
     const reconcile = functions.find((f) => f.entry === 'tasks/lifecycle/reconcile.ts');
     expect(JSON.parse(reconcile?.environment.STATE_MACHINES ?? '')).toEqual([
-      { jobId: 'heartbeat', stateMachineArn: machineArn(), timeoutSeconds: 300, retentionDays: 400 },
+      {
+        jobId: 'heartbeat',
+        stateMachineArn: machineArn(),
+        timeoutSeconds: 300,
+        retentionDays: 400,
+        overlap: 'skip',
+        // The schedule as the sweep checks its slots; its name is the one the local Scheduler answers to.
+        schedule: {
+          name: schedules(template)[0]?.logicalId,
+          expression: 'rate(10 minutes)',
+          timeZone: 'UTC',
+          enabled: true,
+          flexibleWindowMinutes: 0,
+          graceSeconds: 900,
+        },
+      },
     ]);
   });
 

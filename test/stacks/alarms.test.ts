@@ -31,10 +31,19 @@ describe('without an alarm email', () => {
     template.hasOutput('AlarmTopicArn', {});
   });
 
-  test('per job: an alarm on failed, timed-out or aborted executions, and one on undelivered triggers', () => {
-    // Two per job, plus the reconciler's dead-letter and failure queues, the sweep's repairs and its errors.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', jobs.length * 2 + 4);
+  test('per job: an alarm on failed, timed-out or aborted executions, one on missed slots and one on undelivered triggers', () => {
+    // Three per job, plus the reconciler's dead-letter and failure queues, the sweep's repairs and its errors.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', jobs.length * 3 + 4);
     for (const job of jobs) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmDescription: Match.stringLikeRegexp(`A scheduled slot of ${job.id} did not run`),
+        MetricName: 'MissedRuns',
+        Statistic: 'Sum',
+        Period: 900,
+        Threshold: 1,
+        Dimensions: Match.arrayWith([{ Name: 'job', Value: job.id }]),
+        AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('AlarmsTopic') })],
+      });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmDescription: Match.stringLikeRegexp(`A run of ${job.id} failed`),
         Threshold: 1,

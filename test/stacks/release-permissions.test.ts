@@ -4,59 +4,26 @@
  * write no tag but the job's own mark. These tests read the statements of the synthesized stack (every job).
  */
 import { Duration } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as z from '../../shared/zod';
 import { TAGS } from '../../tasks/release/model';
 import { SOURCE_VOLUME_TAG } from '../../tasks/release/resources/ebs-volume';
 import { RELEASE_ALLOWS_TERMINATE } from '../../workflows/release-idle-resources';
 import { defineJob, type JobDefinition } from '../../workflows/job-definition';
-import { functionIdOf, logicalIdOf, synth } from './synth';
+import {
+  type CfnResource,
+  type Statement,
+  functionIdOf,
+  list,
+  logicalIdOf,
+  render,
+  roleStatements,
+  synth,
+} from './synth';
 
 const { template } = synth({ nag: false });
 
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action?: string | string[];
-  NotAction?: string | string[];
-  Resource?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-
-type CfnResource = { Type: string; Properties?: Record<string, unknown> };
 const resources = (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
-
-const list = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value];
-
-/** A CloudFormation value as text: `Ref`s and `GetAtt`s become `${...}` placeholders, joins are joined. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const token = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
-  if (token.Ref) return `\${${token.Ref}}`;
-  if (token['Fn::GetAtt']) return `\${${token['Fn::GetAtt'].join('.')}}`;
-  if (token['Fn::Join']) return token['Fn::Join'][1].map(render).join(token['Fn::Join'][0]);
-  throw new Error(`Unexpected value in a policy: ${JSON.stringify(value)}`);
-}
-
-/** The statements of every policy attached to the role of the function built from `entry`. */
-function roleStatements(t: Template, entry: string): Statement[] {
-  const fn = resources[functionIdOf(t, entry)];
-  const role = (fn?.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  const inline = list(
-    resources[role]?.Properties?.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>,
-  );
-  const attached = Object.values(resources).filter(
-    (r) =>
-      r.Type === 'AWS::IAM::Policy' &&
-      list(r.Properties?.Roles as Array<{ Ref?: string }>).some((ref) => ref.Ref === role),
-  );
-  return [
-    ...inline.flatMap((p) => p.PolicyDocument.Statement),
-    ...attached.flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement),
-  ];
-}
 
 /** `${<LogGroupId>.Arn}`: the log group the function built from `entry` writes to. */
 function ownLogGroupArn(entry: string): string {

@@ -123,3 +123,48 @@ export const HEARTBEAT_APP_ENTRIES = [
   'tasks/lifecycle/start-run.ts',
   'tasks/lifecycle/sweep.ts',
 ];
+
+/** An IAM policy statement as it stands in the template. */
+export interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+export type CfnResource = { Type: string; Properties?: Record<string, unknown> };
+
+/** A template value that may be one item or a list of them, as a list. */
+export const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** The statements of every policy attached to the role of the function built from `entry`. */
+export function roleStatements(template: Template, entry: string): Statement[] {
+  const resources = (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
+  const fn = resources[functionIdOf(template, entry)];
+  const role = (fn?.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const inline = list(
+    resources[role]?.Properties?.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>,
+  );
+  const attached = Object.values(resources).filter(
+    (r) =>
+      r.Type === 'AWS::IAM::Policy' &&
+      list(r.Properties?.Roles as Array<{ Ref?: string }>).some((ref) => ref.Ref === role),
+  );
+  return [
+    ...inline.flatMap((p) => p.PolicyDocument.Statement),
+    ...attached.flatMap((p) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement),
+  ];
+}
+
+/** A CloudFormation value as text: `Ref`s and `GetAtt`s become `${...}` placeholders, joins are joined. */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const token = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
+  if (token.Ref) return `\${${token.Ref}}`;
+  if (token['Fn::GetAtt']) return `\${${token['Fn::GetAtt'].join('.')}}`;
+  if (token['Fn::Join']) return token['Fn::Join'][1].map(render).join(token['Fn::Join'][0]);
+  throw new Error(`Unexpected value in the template: ${JSON.stringify(value)}`);
+}

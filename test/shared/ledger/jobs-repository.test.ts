@@ -22,7 +22,7 @@ describe('JobsRepository', () => {
     it('lets the same run claim a slot again (a Lambda retry) and refuses another run, naming the owner', async () => {
       const ledger = await db.fresh();
       await ledger.jobs.claimSlot('heartbeat', T0, 'run-a', T2);
-      await expect(ledger.jobs.claimSlot('heartbeat', T0, 'run-a', T2)).resolves.toBeUndefined();
+      await expect(ledger.jobs.claimSlot('heartbeat', T0, 'run-a', T2)).resolves.toEqual({});
       const duplicate = ledger.jobs.claimSlot('heartbeat', T0, 'run-b', T2);
       await expect(duplicate).rejects.toBeInstanceOf(DuplicateSlot);
       await expect(duplicate).rejects.toMatchObject({
@@ -35,8 +35,8 @@ describe('JobsRepository', () => {
     it('keeps slots per job and per scheduled time', async () => {
       const ledger = await db.fresh();
       await ledger.jobs.claimSlot('heartbeat', T0, 'run-a', T2);
-      await expect(ledger.jobs.claimSlot('heartbeat', T1, 'run-b', T2)).resolves.toBeUndefined();
-      await expect(ledger.jobs.claimSlot('other', T0, 'run-c', T2)).resolves.toBeUndefined();
+      await expect(ledger.jobs.claimSlot('heartbeat', T1, 'run-b', T2)).resolves.toEqual({});
+      await expect(ledger.jobs.claimSlot('other', T0, 'run-c', T2)).resolves.toEqual({});
     });
   });
 

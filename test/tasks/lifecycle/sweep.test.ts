@@ -63,6 +63,10 @@ describe('Sweep', () => {
       locksReleased: 1,
       repaired: [{ runId: 'run-1', jobId: 'heartbeat', status: RunStatus.FAILED, how: 'finalized' }],
       releasedLocks: [],
+      // Without a Scheduler client the sweep checks no slots (tasks/lifecycle/missed-runs.test.ts does).
+      expected: 0,
+      missed: [],
+      caughtUp: [],
     });
     expect(await ledger.runs.get('run-1')).toMatchObject({
       status: RunStatus.FAILED,
