@@ -35,6 +35,13 @@ export interface EmbeddedDynamoDb {
   endpoint: string;
   /** A client for this endpoint with dummy credentials. */
   client: DynamoDBClient;
+  /**
+   * The transport every DynamoDB client of this process should use for `endpoint`, when it is not plain HTTP
+   * (a data directory's store, held here or by another process: local/shared-dynamodb.ts).
+   */
+  requestHandler?: unknown;
+  /** Resolves when every write so far is durable (a no-op where the store is in memory or elsewhere). */
+  flush?(): Promise<void>;
   /** Close the client and the server (and flush the store when persisted). */
   stop(): Promise<void>;
 }

@@ -1,42 +1,24 @@
 /**
- * The local ledger server: one process that serves the embedded DynamoDB of a data directory to every
- * stepjobs command using it, as a local database server would. LevelDB (dynalite's store) admits one process
- * at a time, so without it a second command (`history` while `schedule --local` runs) could not open the
- * ledger at all.
+ * The ledger server: how the process that holds a data directory's store (local/shared-dynamodb.ts) serves it
+ * to the other stepjobs processes on the same directory (`history` typed while `schedule --local` runs), as a
+ * local database server would. LevelDB admits one process at a time, so the others reach the store through
+ * this process, over HTTP on 127.0.0.1, with DynamoDB's own JSON protocol.
  *
- * The first command that needs the directory starts the server as a detached process
- * (local/shared-dynamodb.ts); the commands register themselves as its clients. The server exits a few seconds
- * after its last client is gone (so back-to-back commands share one), when another server has taken its place,
- * or when the directory is deleted. It is killed like any process; the next command starts a new one, and
- * LevelDB recovers its log on open.
- *
- * Run as `node -r tsx/cjs local/ledger-server.ts <dataDir>`.
+ * A request from another process is answered only once its writes are on disk (see local/dynamodb-store.ts),
+ * so whatever another process was told happened survives this one being killed.
  */
-import dynalite from 'dynalite';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { hostname } from 'node:os';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isAlive } from './process-identity';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { DynamoDbStore } from './dynamodb-store';
 
-/** Where a data directory's server says where it listens, and where its clients register. */
+/** Where a data directory's holder says where it listens. */
 export function serverFiles(dataDir: string) {
   return {
-    /** `{ pid, port, startedAt }` of the serving process, written once it answers. */
+    /** `{ pid, port, startedAt }` of the process that holds the store, written once it answers. */
     info: `${dataDir}.server.json`,
-    /** One empty file per client process: `<pid>-<startTicks>`. */
-    clients: `${dataDir}.clients`,
-    /** Taken (exclusive create) by the client that starts a server, so two do not start at once. */
+    /** Taken (exclusive create) by the process about to open the store, so two do not try at once. */
     spawnLock: `${dataDir}.spawn.lock`,
-    log: `${dataDir}.server.log`,
   };
 }
 
@@ -46,114 +28,78 @@ export interface ServerInfo {
   startedAt: string;
 }
 
-/** How long the server stays up after its last client went away, so the next command finds it. */
-const LINGER_MS = 5_000;
-const CHECK_MS = 500;
+/** How long requests under way when the server closes have to be answered. */
+const CLOSE_GRACE_MS = 2_000;
 
-/** A client file's name for a process: `<pid>-<startTicks>` (`-` alone where /proc is not available). */
-export function clientFileName(identity: { pid: number; startTicks?: number }): string {
-  return `${identity.pid}-${identity.startTicks ?? ''}`;
+export interface LedgerServer {
+  readonly port: number;
+  /** Stop taking requests, answer the ones under way, and withdraw the announcement. */
+  close(): Promise<void>;
 }
 
-function liveClients(dir: string): number {
-  let live = 0;
-  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-    const [pid, ticks] = name.split('-');
-    const owner = {
-      pid: Number(pid),
-      host: hostname(),
-      ...(ticks ? { startTicks: Number(ticks) } : {}),
-    };
-    if (Number.isInteger(owner.pid) && isAlive(owner)) live += 1;
-    else rmSync(`${dir}/${name}`, { force: true });
-  }
-  return live;
-}
-
-/** Serve `dataDir` until no client is left; resolves when the server has shut down. */
-export async function serveLedger(dataDir: string): Promise<void> {
-  const files = serverFiles(dataDir);
-  const log = (line: string) =>
-    appendFileSync(files.log, `${new Date().toISOString()} ${process.pid} ${line}\n`);
-  mkdirSync(dataDir, { recursive: true });
-  mkdirSync(files.clients, { recursive: true });
-  const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/** Serve `store` on a free port of 127.0.0.1 and announce it in the directory's info file. */
+export async function serveLedger(store: DynamoDbStore, dataDir: string): Promise<LedgerServer> {
+  const server = createServer((request, response) => {
+    answer(store, request, response).catch((error: unknown) => {
+      if (!response.headersSent) {
+        response.statusCode = 500;
+        response.end(
+          JSON.stringify({ __type: 'com.amazon.coral.service#InternalFailure', message: String(error) }),
+        );
+      } else response.destroy();
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
-  // LevelDB opens lazily: a store another process holds fails on the first request, so ask before announcing.
-  const probe = await fetch(`http://127.0.0.1:${port}/`, {
-    method: 'POST',
-    headers: {
-      'X-Amz-Target': 'DynamoDB_20120810.ListTables',
-      'Content-Type': 'application/x-amz-json-1.0',
-      Authorization:
-        'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-      'X-Amz-Date': '20260101T000000Z',
-    },
-    body: '{}',
-  });
-  if (!probe.ok) {
-    log(`cannot open the store (${probe.status} ${await probe.text()}); another process holds it`);
-    server.close();
-    process.exitCode = 1;
-    return;
-  }
+  const files = serverFiles(dataDir);
   const info: ServerInfo = { pid: process.pid, port, startedAt: new Date().toISOString() };
   writeFileSync(`${files.info}.${process.pid}`, JSON.stringify(info));
   renameSync(`${files.info}.${process.pid}`, files.info);
-  log(`serving ${dataDir} on 127.0.0.1:${port}`);
-
-  await new Promise<void>((resolve) => {
-    let idleSince: number | undefined;
-    const stop = (why: string) => {
-      clearInterval(timer);
-      log(`stopping: ${why}`);
-      if (ownsInfo()) rmSync(files.info, { force: true });
-      server.close(() => resolve());
-    };
-    const ownsInfo = () => {
-      try {
-        return (JSON.parse(readFileSync(files.info, 'utf8')) as ServerInfo).pid === process.pid;
-      } catch {
-        return false;
-      }
-    };
-    const timer = setInterval(() => {
-      if (!existsSync(dataDir)) return stop('the data directory is gone');
-      if (!ownsInfo()) return stop('another server serves the directory');
-      if (liveClients(files.clients) > 0) {
-        idleSince = undefined;
-        return undefined;
-      }
-      idleSince ??= Date.now();
-      if (Date.now() - idleSince >= LINGER_MS) stop('no client is left');
-      return undefined;
-    }, CHECK_MS);
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        if (readInfo(files.info)?.pid === process.pid) rmSync(files.info, { force: true });
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // A kept-alive connection that is busy now would keep the server (and this process) open: requests
+        // under way get a moment to be answered, then whatever is left is closed; the other side resends.
+        setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+      });
+      return closed;
+    },
+  };
 }
 
-if (require.main === module) {
-  const dataDir = process.argv[2];
-  if (!dataDir) {
-    process.stderr.write('usage: ledger-server <dataDir>\n');
-    process.exit(2);
+async function answer(
+  store: DynamoDbStore,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const target = request.headers['x-amz-target'];
+  const result = await store.handle(
+    Array.isArray(target) ? target[0] : target,
+    Buffer.concat(chunks).toString(),
+  );
+  // What the caller is told must outlive this process: its writes reach the disk first.
+  await store.flush();
+  response.writeHead(result.statusCode, result.headers);
+  response.end(result.body);
+}
+
+export function readInfo(file: string): ServerInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ServerInfo;
+  } catch {
+    return undefined; // nobody announced yet, or the holder is writing it: look again
   }
-  const fail = (error: unknown) => {
-    try {
-      appendFileSync(
-        serverFiles(dataDir).log,
-        `${new Date().toISOString()} ${process.pid} failed: ${String((error as Error)?.stack ?? error)}\n`,
-      );
-    } finally {
-      process.exit(1);
-    }
-  };
-  process.on('uncaughtException', fail);
-  process.on('unhandledRejection', fail);
-  serveLedger(dataDir).then(() => process.exit(), fail);
 }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { TaskHandler } from '../shared/handler';
 import { fieldPath, pathDeeperThan } from '../shared/json';
+import { provideDynamoDbTransport } from '../shared/aws-clients';
 import { Ledger } from '../shared/ledger/ledger';
 import { logger } from '../shared/powertools';
 import { MAX_EXECUTION_INPUT_BYTES, MAX_EXECUTION_INPUT_DEPTH, STACK_OUTPUT } from '../shared/constants';
@@ -167,7 +168,12 @@ export class LocalRuntime {
         ? await connectSharedDynamoDb(options.dataDir)
         : await startEmbeddedDynamoDb();
     try {
-      isolateFromAws(options.handlerDynamoEndpoint ?? dynamo.endpoint, options.logLevel ?? 'WARN');
+      const handlerEndpoint = options.handlerDynamoEndpoint ?? dynamo.endpoint;
+      isolateFromAws(handlerEndpoint, options.logLevel ?? 'WARN');
+      // The handlers' clients take the same transport as this runtime's (a data directory's store).
+      if (dynamo.requestHandler && handlerEndpoint === dynamo.endpoint) {
+        provideDynamoDbTransport(handlerEndpoint, dynamo.requestHandler as never);
+      }
       // The logger may have been built before this point (its module imported early); set its level directly.
       logger.setLogLevel((options.logLevel ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
       // Powertools singletons read these once from process.env; every function of the app shares them.
@@ -269,6 +275,8 @@ export class LocalRuntime {
         error: error ?? null,
         cause: cause ?? null,
       });
+      // Whatever this reports must outlive the process: the run's writes reach the disk first.
+      await this.dynamo.flush?.();
       return {
         jobId,
         runId: name,
@@ -425,6 +433,7 @@ export class LocalRuntime {
   }
 
   async stop(): Promise<void> {
+    provideDynamoDbTransport(this.dynamo.endpoint, undefined);
     await this.dynamo.stop();
   }
 

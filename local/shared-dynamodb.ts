@@ -1,14 +1,20 @@
 /**
- * The embedded DynamoDB of a data directory, shared by every stepjobs command on it: this process registers as
- * a client of the directory's ledger server (local/ledger-server.ts), starting the server first when none
- * answers. Several commands then work on one ledger at once, and none holds the store itself.
+ * The embedded DynamoDB of a data directory, shared by every stepjobs command on it. The first command to
+ * need the directory holds its store itself, in memory and written through to LevelDB
+ * (local/dynamodb-store.ts), and serves it to the others (local/ledger-server.ts); the others forward their
+ * requests to it. When the holder ends, or is killed, the next request of another command finds nobody there
+ * and that command takes the store over, so no command depends on another one staying.
+ *
+ * Both kinds of command talk to DynamoDB through the real SDK: only the transport under it differs
+ * (local/dynamodb-transport.ts), and it keeps working when the store moves.
  */
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { connectEmbeddedDynamoDb, localDynamoDbClient, type EmbeddedDynamoDb } from './embedded-dynamodb';
-import { clientFileName, serverFiles, type ServerInfo } from './ledger-server';
+import { DynamoDbStore } from './dynamodb-store';
+import { routedRequestHandler, type SdkRequestHandler, type StoreRoute } from './dynamodb-transport';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedDynamoDb } from './embedded-dynamodb';
+import { readInfo, serveLedger, serverFiles, type LedgerServer } from './ledger-server';
 import { currentProcess, isAlive } from './process-identity';
 
 export class LedgerServerError extends Error {
@@ -18,82 +24,145 @@ export class LedgerServerError extends Error {
   }
 }
 
-const START_TIMEOUT_MS = 20_000;
-/** A spawn lock older than this belongs to a client that died while starting the server. */
+const CONNECT_TIMEOUT_MS = 20_000;
+/** A spawn lock older than this belongs to a process that died while opening the store. */
 const STALE_LOCK_MS = 15_000;
-const SERVER_ENTRY = path.join(__dirname, 'ledger-server.ts');
 
-/** Connect to the ledger server of `dataDir`, starting one when none answers. */
+type Holding =
+  { kind: 'held'; store: DynamoDbStore; server: LedgerServer } | { kind: 'forwarded'; port: number };
+
+/** Connect to the store of `dataDir`: hold it when nobody does, else forward to the process that does. */
 export async function connectSharedDynamoDb(dataDir: string): Promise<EmbeddedDynamoDb> {
-  const files = serverFiles(dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true });
-  mkdirSync(files.clients, { recursive: true });
-  // Registered before the server is even looked for, so a server about to stop for want of clients stays.
-  const registration = path.join(files.clients, clientFileName(currentProcess()));
-  writeFileSync(registration, '');
-  const unregister = () => rmSync(registration, { force: true });
-  try {
-    const endpoint = await findOrStartServer(dataDir);
-    const shared = connectEmbeddedDynamoDb(endpoint);
-    return {
-      ...shared,
-      async stop() {
-        await shared.stop();
-        unregister();
-      },
-    };
-  } catch (error) {
-    unregister();
-    throw error;
-  }
+  const connection = new SharedConnection(dataDir);
+  return connection.embedded(await connection.find());
 }
 
-async function findOrStartServer(dataDir: string): Promise<string> {
-  const files = serverFiles(dataDir);
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let spawned = false;
-  while (Date.now() < deadline) {
-    const info = readInfo(files.info);
-    if (info && isAlive({ pid: info.pid, host: currentProcess().host })) {
-      const endpoint = `http://127.0.0.1:${info.port}`;
-      if (await answers(endpoint)) return endpoint;
-    }
-    if (!spawned && takeSpawnLock(files.spawnLock)) {
-      try {
-        // Whatever the file says is dead or deaf; the new server writes its own.
-        if (readInfo(files.info)?.pid === info?.pid) rmSync(files.info, { force: true });
-        startServer(dataDir, files.log);
-        spawned = true;
-        const endpoint = await waitForServer(files.info, deadline);
-        if (endpoint) return endpoint;
-      } finally {
-        rmSync(files.spawnLock, { force: true });
+class SharedConnection {
+  private holding: Holding | undefined;
+  private finding: Promise<Holding> | undefined;
+  private stopped = false;
+  readonly requestHandler: SdkRequestHandler;
+
+  constructor(private readonly dataDir: string) {
+    this.requestHandler = routedRequestHandler(
+      () => this.route(),
+      (port) => this.lost(port),
+    );
+  }
+
+  /** Who holds the store now; a request that finds nobody is sent again after {@link lost}. */
+  private route(): StoreRoute {
+    const holding = this.holding;
+    if (!holding || this.stopped)
+      throw new LedgerServerError(`The local ledger of ${this.dataDir} is closed`);
+    return holding.kind === 'held' ? { store: holding.store } : { port: holding.port };
+  }
+
+  /** The process at `port` is gone: find the store again (taking it over if nobody has). */
+  private async lost(port: number): Promise<void> {
+    if (this.holding?.kind === 'forwarded' && this.holding.port === port) await this.find();
+  }
+
+  /** Find the store's holder, or hold it; concurrent callers share one search. */
+  find(): Promise<Holding> {
+    this.finding ??= this.search().finally(() => {
+      this.finding = undefined;
+    });
+    return this.finding;
+  }
+
+  private async search(): Promise<Holding> {
+    const files = serverFiles(this.dataDir);
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      const info = readInfo(files.info);
+      if (info && isAlive({ pid: info.pid, host: currentProcess().host })) {
+        if (await answers(info.port)) return (this.holding = { kind: 'forwarded', port: info.port });
       }
+      if (takeSpawnLock(files.spawnLock)) {
+        try {
+          // Whatever the file names is dead or deaf (checked above); a new holder writes its own.
+          if (readInfo(files.info)?.pid === info?.pid) rmSync(files.info, { force: true });
+          const store = await DynamoDbStore.open(this.dataDir);
+          try {
+            return (this.holding = { kind: 'held', store, server: await serveLedger(store, this.dataDir) });
+          } catch (error) {
+            await store.close();
+            throw error;
+          }
+        } catch (error) {
+          // Most often LevelDB's lock: the process that held the store is still closing it. Try again.
+          lastError = error;
+        } finally {
+          rmSync(files.spawnLock, { force: true });
+        }
+      }
+      await sleep(25);
     }
-    await sleep(50);
+    throw new LedgerServerError(
+      `The local ledger at ${this.dataDir} could not be opened within ${CONNECT_TIMEOUT_MS / 1000} s` +
+        (lastError ? `: ${(lastError as Error).message}` : ''),
+    );
   }
-  throw new LedgerServerError(
-    `The local ledger server for ${dataDir} did not start within ${START_TIMEOUT_MS / 1000} s; see ${files.log}`,
-  );
+
+  embedded(holding: Holding): EmbeddedDynamoDb {
+    const port = holding.kind === 'held' ? holding.server.port : holding.port;
+    const endpoint = `http://127.0.0.1:${port}`;
+    const client = new DynamoDBClient({
+      endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      requestHandler: this.requestHandler as never,
+    });
+    return {
+      endpoint,
+      client,
+      requestHandler: this.requestHandler,
+      flush: () => this.flush(),
+      stop: () => this.stop(client),
+    };
+  }
+
+  private async flush(): Promise<void> {
+    if (this.holding?.kind === 'held') await this.holding.store.flush();
+  }
+
+  private async stop(client: DynamoDBClient): Promise<void> {
+    if (this.stopped) return;
+    await this.finding?.catch(() => undefined);
+    this.stopped = true;
+    client.destroy();
+    this.requestHandler.destroy();
+    if (this.holding?.kind === 'held') {
+      // Others on the directory find nobody at the port from here on, and take the store over.
+      await this.holding.server.close();
+      await this.holding.store.close();
+    }
+  }
 }
 
-function readInfo(file: string): ServerInfo | undefined {
+/** Whether a process answers DynamoDB requests at `port` (the holder's announcement may be stale). */
+async function answers(port: number): Promise<boolean> {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ServerInfo;
-  } catch {
-    return undefined; // no server yet, or one is writing it: look again
-  }
-}
-
-async function answers(endpoint: string): Promise<boolean> {
-  const client = localDynamoDbClient(endpoint);
-  try {
-    await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
-    return true;
+    const response = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      headers: {
+        'X-Amz-Target': 'DynamoDB_20120810.ListTables',
+        'Content-Type': 'application/x-amz-json-1.0',
+        // A holder may be a plain dynalite (tests put one there), which wants a request that looks signed.
+        Authorization:
+          'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        'X-Amz-Date': '20260101T000000Z',
+      },
+      body: '{"Limit":1}',
+      signal: AbortSignal.timeout(2_000),
+    });
+    await response.arrayBuffer();
+    return response.ok;
   } catch {
     return false;
-  } finally {
-    client.destroy();
   }
 }
 
@@ -109,33 +178,6 @@ function takeSpawnLock(lock: string): boolean {
     }
     return false;
   }
-}
-
-/** The server runs detached, in its own process group, so it outlives (and survives a kill of) this one. */
-function startServer(dataDir: string, logFile: string): void {
-  const log = openSync(logFile, 'a');
-  try {
-    const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), SERVER_ENTRY, dataDir], {
-      detached: true,
-      stdio: ['ignore', log, log],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    child.unref();
-  } finally {
-    closeSync(log);
-  }
-}
-
-async function waitForServer(infoFile: string, deadline: number): Promise<string | undefined> {
-  while (Date.now() < deadline) {
-    const info = readInfo(infoFile);
-    if (info) {
-      const endpoint = `http://127.0.0.1:${info.port}`;
-      if (await answers(endpoint)) return endpoint;
-    }
-    await sleep(25);
-  }
-  return undefined;
 }
 
 function sleep(ms: number): Promise<void> {

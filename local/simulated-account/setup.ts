@@ -5,6 +5,7 @@
  * and this module provides them (tasks/release/account.ts).
  */
 import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClientSetup } from '../../shared/aws-clients';
 import type { Env } from '../../shared/config';
 import { provideSimulatedAccount, SIMULATED_ACCOUNT_TABLE } from '../../tasks/release/account';
 import type { Clients } from '../../tasks/release/model';
@@ -48,16 +49,17 @@ export async function prepareSimulatedAccount(
 const cache = new Map<string, Clients>();
 
 /**
- * The simulated account's clients for the table `env` names, once per process and endpoint: the SDK reads
- * `AWS_ENDPOINT_URL_DYNAMODB` when a client is created, and a second embedded DynamoDB in the same process
- * (each CLI command, tests) must not get a client that still points at the first one.
+ * The simulated account's clients for the table `env` names, once per process and endpoint (and local
+ * transport): a second embedded DynamoDB in the same process (each CLI command, tests) must not get a client
+ * that still points at the first one.
  */
 export function simulatedAccountClients(env: Env): Clients {
   const table = env[SIMULATED_ACCOUNT_TABLE] ?? SIMULATED_ACCOUNT_TABLE_NAME;
-  const key = `${table}@${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
+  const setup = dynamoDbClientSetup();
+  const key = `${table}@${setup.key}`;
   let clients = cache.get(key);
   if (!clients) {
-    clients = simulatedClients(new DynamoDBClient({}), table);
+    clients = simulatedClients(new DynamoDBClient(setup.config), table);
     cache.set(key, clients);
   }
   return clients;

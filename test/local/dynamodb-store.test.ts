@@ -1,0 +1,124 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DynamoDbStore } from '../../local/dynamodb-store';
+import { routedRequestHandler } from '../../local/dynamodb-transport';
+import { createTables, ledgerTableInput } from '../../local/embedded-dynamodb';
+
+jest.setTimeout(60_000);
+
+/** A real SDK client whose transport answers from `store`. */
+function clientOf(store: DynamoDbStore): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: 'http://127.0.0.1:9',
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+    requestHandler: routedRequestHandler(
+      () => ({ store }),
+      async () => undefined,
+    ) as never,
+  });
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'stepjobs-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const item = (id: string, extra: Record<string, { S: string }> = {}) => ({
+  pk: { S: id },
+  sk: { S: 'RUN' },
+  ...extra,
+});
+
+test('what was written is there when the directory is opened again', async () => {
+  const dataDir = path.join(dir, 'data');
+  const store = await DynamoDbStore.open(dataDir);
+  const client = clientOf(store);
+  await createTables(client, [ledgerTableInput('ledger')]);
+  await client.send(
+    new PutItemCommand({ TableName: 'ledger', Item: item('RUN#a', { note: { S: 'kept' } }) }),
+  );
+  await store.close();
+
+  const again = await DynamoDbStore.open(dataDir);
+  const read = clientOf(again);
+  // The table (and its indexes) came back too: createTables finds it, with the same layout.
+  await createTables(read, [ledgerTableInput('ledger')]);
+  const { Item } = await read.send(
+    new GetItemCommand({ TableName: 'ledger', Key: { pk: { S: 'RUN#a' }, sk: { S: 'RUN' } } }),
+  );
+  expect(Item?.note).toEqual({ S: 'kept' });
+  await again.close();
+});
+
+test("answers with DynamoDB's errors, as dynalite's server does", async () => {
+  const store = await DynamoDbStore.open();
+  const client = clientOf(store);
+  await createTables(client, [ledgerTableInput('ledger')]);
+  await client.send(new PutItemCommand({ TableName: 'ledger', Item: item('RUN#a') }));
+  await expect(
+    client.send(
+      new PutItemCommand({
+        TableName: 'ledger',
+        Item: item('RUN#a'),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ),
+  ).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  await expect(client.send(new ScanCommand({ TableName: 'missing' }))).rejects.toMatchObject({
+    name: 'ResourceNotFoundException',
+  });
+  await expect(
+    client.send(new PutItemCommand({ TableName: 'ledger', Item: { pk: { S: 'RUN#b' } } })),
+  ).rejects.toMatchObject({ name: 'ValidationException' });
+  expect(await store.handle('DynamoDB_20120810.DropEverything', '{}')).toMatchObject({
+    statusCode: 400,
+    body: expect.stringContaining('UnknownOperationException'),
+  });
+  expect(await store.handle('DynamoDB_20120810.GetItem', '{not json')).toMatchObject({
+    statusCode: 400,
+    body: expect.stringContaining('SerializationException'),
+  });
+  await store.close();
+});
+
+test('a process killed while writing leaves a prefix of its writes, in order, and nothing else', async () => {
+  const dataDir = path.join(dir, 'data');
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      require.resolve('tsx/cjs'),
+      path.join(__dirname, '..', 'fixtures', 'local', 'store-writer.ts'),
+      dataDir,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the writer exited (${code}) before it was ready`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+
+  const store = await DynamoDbStore.open(dataDir);
+  const { Items = [] } = await clientOf(store).send(new ScanCommand({ TableName: 'prefix' }));
+  const ids = Items.map((i) => Number(i.id?.N)).sort((a, b) => a - b);
+  expect(ids.length).toBeGreaterThan(10);
+  expect(ids).toEqual(ids.map((_, i) => i));
+  await store.close();
+});
