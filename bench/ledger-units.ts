@@ -17,6 +17,7 @@ import { prepareSimulatedAccount, scaleInventory } from '../local/simulated-acco
 import { synthesizeTemplate } from '../local/synth';
 import { tableInputs } from '../local/template';
 import { CapacityProxy, tableDef, type WriteRecord } from './capacity';
+import { actionsOf } from '../shared/ledger/actions-repository';
 
 const { values } = parseArgs({ options: { resources: { type: 'string', default: '1000' } } });
 const resources = Number(values.resources);
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     };
     const plannedCount = async (runId: string) => {
       let n = 0;
-      for await (const _ of runtime.ledger.actions.allByRun(runId)) n += 1;
+      for await (const _ of actionsOf(runtime.ledger).allByRun(runId)) n += 1;
       return n;
     };
     const dry = await release(true);

@@ -4,6 +4,7 @@ import type { Output } from './output';
 import { CliError, ExitCode } from './errors';
 import { shortTime, table, truncate } from './format';
 import type { Target } from './target';
+import { actionsOf } from '../../shared/ledger/actions-repository';
 
 function money(usd: number | undefined): string {
   return usd === undefined ? '-' : `$${usd.toFixed(2)}`;
@@ -35,7 +36,7 @@ export async function actionsCommand(
   const run = await target.ledger.runs.find(options.runId);
   if (!run) throw new CliError(`No run "${options.runId}" in the ${target.kind} ledger`);
   const actions: ActionRecord[] = [];
-  for await (const action of target.ledger.actions.allByRun(options.runId)) {
+  for await (const action of actionsOf(target.ledger).allByRun(options.runId)) {
     if (!options.outcome || action.outcome === options.outcome.toUpperCase()) actions.push(action);
   }
   if (options.json) {
@@ -62,7 +63,7 @@ export async function resourceCommand(
   io: Output,
   options: { resourceId: string; json?: boolean; limit: number },
 ): Promise<number> {
-  const page = await target.ledger.actions.listByResource(options.resourceId, { limit: options.limit });
+  const page = await actionsOf(target.ledger).listByResource(options.resourceId, { limit: options.limit });
   if (options.json) {
     io.out(JSON.stringify(page, null, 2));
     return ExitCode.OK;

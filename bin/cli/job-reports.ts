@@ -3,13 +3,14 @@ import type { ActionRecord } from '../../shared/ledger/items';
 import type { RunDetail } from '../../shared/ledger/runs-repository';
 import { releaseReportText } from './release-report';
 import type { Target } from './target';
+import { actionsOf } from '../../shared/ledger/actions-repository';
 
 type Reporter = (target: Target, detail: RunDetail) => Promise<string>;
 
 export const jobReports: Readonly<Record<string, Reporter>> = {
   'release-idle-resources': async (target, detail) => {
     const actions: ActionRecord[] = [];
-    for await (const action of target.ledger.actions.allByRun(detail.run.runId)) actions.push(action);
+    for await (const action of actionsOf(target.ledger).allByRun(detail.run.runId)) actions.push(action);
     return releaseReportText(detail, actions);
   },
 };

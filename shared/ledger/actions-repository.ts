@@ -7,6 +7,18 @@ import { keys, TABLE_KEYS } from './keys';
 const BATCH_SIZE = 25;
 const MAX_UNPROCESSED_ROUNDS = 8;
 
+const repositories = new WeakMap<TableRef, ActionsRepository>();
+
+/** The actions repository of a ledger (one per ledger table). */
+export function actionsOf(ledger: { readonly table: TableRef }): ActionsRepository {
+  let repository = repositories.get(ledger.table);
+  if (!repository) {
+    repository = new ActionsRepository(ledger.table);
+    repositories.set(ledger.table, repository);
+  }
+  return repository;
+}
+
 /** The actions jobs planned or took, per run and per resource. */
 export class ActionsRepository {
   constructor(private readonly table: TableRef) {}

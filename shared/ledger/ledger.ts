@@ -1,8 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RunAlreadyFinal } from '../errors';
-import { ActionsRepository } from './actions-repository';
-import { ledgerDoc } from './dynamo';
+import { ledgerDoc, type TableRef } from './dynamo';
 import type { RunRecord } from './items';
 import { JobsRepository } from './jobs-repository';
 import { RunsRepository, type FinalizedRunRef, type RunFinal } from './runs-repository';
@@ -17,11 +16,16 @@ export interface CloseRunResult {
   lockReleased: boolean;
 }
 
-/** The data layer: one object owns the ledger table and hands out one repository per aggregate. */
+/**
+ * The data layer: one object owns the ledger table and hands out one repository per aggregate. Actions are
+ * the release job's alone, so their repository is not built here (`actionsOf(ledger)`, actions-repository.ts):
+ * the lifecycle functions' bundles do not carry it.
+ */
 export class Ledger {
   readonly jobs: JobsRepository;
   readonly runs: RunsRepository;
-  readonly actions: ActionsRepository;
+  /** The table as repositories take it (actions-repository.ts builds its repository from it, on demand). */
+  readonly table: TableRef;
 
   /** `doc` is used through {@link ledgerDoc}: transient DynamoDB failures surface as LedgerUnavailable. */
   constructor(
@@ -29,9 +33,9 @@ export class Ledger {
     readonly tableName: string,
   ) {
     const table = { doc: ledgerDoc(doc), tableName };
+    this.table = table;
     this.jobs = new JobsRepository(table);
     this.runs = new RunsRepository(table);
-    this.actions = new ActionsRepository(table);
   }
 
   /** Build a ledger over a DynamoDB client (instrument the client for tracing first where tracing matters). */

@@ -14,6 +14,7 @@ import { ReleasePolicy } from './input';
 import { TAGS, type Clients, type PlannedAction } from './model';
 import { adapters } from './resources';
 import { fromPlanEntry, toActionRecord } from './plan';
+import { actionsOf } from '../../shared/ledger/actions-repository';
 
 export const ApplyBatchData = z.object({ batch: z.int().check(z.nonnegative()), policy: ReleasePolicy });
 export type ApplyBatchData = z.infer<typeof ApplyBatchData>;
@@ -51,9 +52,9 @@ export async function applyBatch(
   ctx: StepContext,
   clients = accountClients(ctx.env),
 ): Promise<ApplyBatchOutput> {
-  const stored = await ctx.ledger.actions.readPlanBatch(ctx.run.runId, data.batch);
+  const stored = await actionsOf(ctx.ledger).readPlanBatch(ctx.run.runId, data.batch);
   const planned = stored.actions.map(fromPlanEntry);
-  const current = await ctx.ledger.actions.getMany(ctx.run.runId, stored.actions);
+  const current = await actionsOf(ctx.ledger).getMany(ctx.run.runId, stored.actions);
   const done = new Set(
     current.filter((r) => FINAL.includes(r.outcome)).map((r) => `${r.resourceType}#${r.resourceId}`),
   );
@@ -85,7 +86,7 @@ export async function applyBatch(
     if (transient) break;
   }
   // Record what happened before any retry, so the retry skips it.
-  await ctx.ledger.actions.record(records);
+  await actionsOf(ctx.ledger).record(records);
   if (transient) throw transient;
   return {
     batch: data.batch,

@@ -23,6 +23,7 @@ import {
 } from './model';
 import { checkCaps, evaluate, zeroCounts } from './policy';
 import { adapters } from './resources';
+import { actionsOf } from '../../shared/ledger/actions-repository';
 
 /** Environment variable: resources one Plan invocation discovers before it hands over to the next. */
 export const PLAN_BUDGET_ENV = 'PLAN_RESOURCES_PER_INVOCATION';
@@ -175,7 +176,7 @@ export async function plan(
   let pending: PlannedAction[] = [];
   const flush = async (all: boolean) => {
     while (pending.length >= input.policy.batchSize || (all && pending.length > 0)) {
-      await ctx.ledger.actions.writePlanBatch({
+      await actionsOf(ctx.ledger).writePlanBatch({
         runId: ctx.run.runId,
         jobId: ctx.run.jobId,
         batch: batchCount,

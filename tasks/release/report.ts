@@ -10,6 +10,7 @@ import { StepJobsError } from '../../shared/errors';
 import { jobStep, type StepContext } from '../../shared/handler';
 import { isSimulated } from './account';
 import { ReleaseInput } from './input';
+import { actionsOf } from '../../shared/ledger/actions-repository';
 
 export const ReportData = z.object({ input: ReleaseInput, results: z.record(z.string(), z.unknown()) });
 export type ReportData = z.infer<typeof ReportData>;
@@ -45,7 +46,7 @@ export async function report(data: ReportData, ctx: StepContext): Promise<Releas
   const byType: ReleaseReport['byType'] = {};
   const totals = { actions: 0, failed: 0, notApplied: 0, released: 0, wouldRelease: 0 };
   let saving = 0;
-  for await (const action of ctx.ledger.actions.allByRun(ctx.run.runId)) {
+  for await (const action of actionsOf(ctx.ledger).allByRun(ctx.run.runId)) {
     const perAction = (byType[action.resourceType] ??= {});
     const perOutcome = (perAction[action.action] ??= {});
     perOutcome[action.outcome] = (perOutcome[action.outcome] ?? 0) + 1;

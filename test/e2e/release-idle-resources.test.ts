@@ -22,6 +22,7 @@ import {
 import { releaseIdleResources } from '../../workflows/release-idle-resources';
 import { recordEvents, useLocalRuntime } from '../helpers/local-runtime';
 import { MAX_PAYLOAD_BYTES, maxPayloadBytes } from '../../local/service-limits';
+import { actionsOf as actionsRepositoryOf } from '../../shared/ledger/actions-repository';
 
 const runtime = useLocalRuntime();
 const JOB = releaseIdleResources.id;
@@ -39,7 +40,7 @@ const byId = (resources: readonly SimulatedResource[]) => new Map(resources.map(
 
 async function actionsOf(result: ExecutionResult): Promise<ActionRecord[]> {
   const all: ActionRecord[] = [];
-  for await (const action of runtime().ledger.actions.allByRun(result.runId)) all.push(action);
+  for await (const action of actionsRepositoryOf(runtime().ledger).allByRun(result.runId)) all.push(action);
   return all;
 }
 
@@ -195,7 +196,7 @@ describe('a run with dryRun false', () => {
       });
       // Newest first: this run released it, the one before marked it (earlier tests' runs follow: the
       // seed's ids are the same each time it is seeded).
-      const history = await runtime().ledger.actions.listByResource(mark.resourceId);
+      const history = await actionsRepositoryOf(runtime().ledger).listByResource(mark.resourceId);
       expect(history.items.slice(0, 2).map((a) => [a.runId, a.action, a.outcome])).toEqual([
         [second.runId, 'release', 'DONE'],
         [first.runId, 'mark', 'MARKED'],

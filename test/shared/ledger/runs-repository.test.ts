@@ -6,6 +6,7 @@ import type { Ledger } from '../../../shared/ledger/ledger';
 import { runningRecord, storedValue } from '../../helpers/builders';
 import { MINUTE } from '../../helpers/clock';
 import { useEmbeddedLedger } from '../../helpers/ledger';
+import { actionsOf } from '../../../shared/ledger/actions-repository';
 
 const db = useEmbeddedLedger();
 const T0 = '2026-11-30T10:00:00.000Z';
@@ -396,7 +397,7 @@ describe('RunsRepository', () => {
       for (const index of [2, 0, 1]) {
         await ledger.runs.startStep('run-1', 'Item', index, '2026-11-30T10:00:03.000Z', 1);
       }
-      await ledger.actions.record([
+      await actionsOf(ledger).record([
         {
           runId: 'run-1',
           jobId: 'heartbeat',

@@ -15,6 +15,7 @@ import { SimulatedServiceError, type SimulatedResource } from '../../../local/si
 import { inventorySeed, type SeedCase } from '../../../local/simulated-account';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
+import { actionsOf } from '../../../shared/ledger/actions-repository';
 
 const db = useEmbeddedLedger();
 const SEED = inventorySeed(NOW);
@@ -93,7 +94,7 @@ async function planned(world: ReleaseWorld, policy: Record<string, unknown> = {}
   const output = await plan({ input, results: {} }, world.ctx(runId, 'Plan'), world.clients);
   const batches: PlannedAction[][] = [];
   for (const batch of output.batches) {
-    batches.push((await world.ledger.actions.readPlanBatch(runId, batch)).actions.map(fromPlanEntry));
+    batches.push((await actionsOf(world.ledger).readPlanBatch(runId, batch)).actions.map(fromPlanEntry));
   }
   return { runId, policy: input.policy, batches, actions: batches.flat() };
 }

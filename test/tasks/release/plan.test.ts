@@ -16,6 +16,7 @@ import {
 import { expectedCounts, inventorySeed } from '../../../local/simulated-account';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
+import { actionsOf } from '../../../shared/ledger/actions-repository';
 
 const db = useEmbeddedLedger();
 const DAY_MS = 86_400_000;
@@ -78,13 +79,13 @@ describe('a dry run', () => {
     expect(await world.inventory()).toEqual(before);
     // The plan is stored (that is where a dry run's actions live), and the Apply Map gets no items.
     expect(output.batches).toEqual([]);
-    await expect(world.ledger.actions.readPlanBatch(runId, 0)).resolves.toMatchObject({
+    await expect(actionsOf(world.ledger).readPlanBatch(runId, 0)).resolves.toMatchObject({
       dryRun: true,
       batch: 0,
     });
     // Nothing was carried out, so nothing is indexed by resource.
     for (const action of actions)
-      expect((await world.ledger.actions.listByResource(action.resourceId)).items).toEqual([]);
+      expect((await actionsOf(world.ledger).listByResource(action.resourceId)).items).toEqual([]);
     expect(output).toMatchObject({ dryRun: true, simulatedAccount: true });
   });
 
@@ -149,7 +150,7 @@ describe('a run that applies', () => {
     expect(output.batches).toEqual(Array.from({ length: batchCount }, (_, i) => i));
     const stored: PlannedAction[][] = [];
     for (const batch of output.batches) {
-      const read = await world.ledger.actions.readPlanBatch(runId, batch);
+      const read = await actionsOf(world.ledger).readPlanBatch(runId, batch);
       expect(read).toMatchObject({ runId, batch, dryRun: false });
       stored.push(read.actions.map(fromPlanEntry));
     }
@@ -157,7 +158,7 @@ describe('a run that applies', () => {
       ...Array.from({ length: batchCount - 1 }, () => 4),
       total - 4 * (batchCount - 1),
     ]);
-    await expect(world.ledger.actions.readPlanBatch(runId, batchCount)).rejects.toThrow();
+    await expect(actionsOf(world.ledger).readPlanBatch(runId, batchCount)).rejects.toThrow();
 
     // The batches hold exactly the recorded plan, once each; the records say the run is not a dry run.
     const recorded = await world.actions(runId);
@@ -217,7 +218,7 @@ describe('the blast-radius caps', () => {
     const recorded = await world.actions(runId);
     expect(recorded.length).toBeGreaterThan(0);
     expect(recorded.every((a) => a.outcome === 'PLANNED')).toBe(true);
-    expect((await world.ledger.actions.listByRun(runId)).items).toEqual([]);
+    expect((await actionsOf(world.ledger).listByRun(runId)).items).toEqual([]);
     expect(await world.inventory()).toEqual(before);
   });
 

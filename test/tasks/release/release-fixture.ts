@@ -20,6 +20,7 @@ import {
 import { simulatedInventory } from '../../../local/simulated-account';
 import { runRef } from '../../helpers/builders';
 import type { LedgerFixture } from '../../helpers/ledger';
+import { actionsOf } from '../../../shared/ledger/actions-repository';
 
 /** The clock of these tests: the seed is placed in time around it, and every StepContext reads it. */
 export const NOW = new Date('2026-06-15T12:00:00.000Z');
@@ -98,7 +99,7 @@ export async function releaseWorld(
     }),
     actions: async (runId) => {
       const all: ActionRecord[] = [];
-      for await (const action of ledger.actions.allByRun(runId)) all.push(action);
+      for await (const action of actionsOf(ledger).allByRun(runId)) all.push(action);
       return all;
     },
   };

@@ -11,6 +11,7 @@ import { report, ToleratedFailureExceeded, type ReportData } from '../../../task
 import { expectedCounts, inventorySeed } from '../../../local/simulated-account';
 import { useEmbeddedLedger } from '../../helpers/ledger';
 import { NOW, newRunId, releaseInput, releaseWorld, type ReleaseWorld } from './release-fixture';
+import { actionsOf } from '../../../shared/ledger/actions-repository';
 
 const db = useEmbeddedLedger();
 const SEED = inventorySeed(NOW);
@@ -36,7 +37,7 @@ async function planAndApply(world: ReleaseWorld, input: Record<string, unknown>,
 /** Overwrite the outcome of the first `n` recorded actions of a run, as failed attempts would. */
 async function fail(world: ReleaseWorld, runId: string, n: number, outcome: ActionOutcome = 'FAILED') {
   const actions = (await world.actions(runId)).slice(0, n);
-  await world.ledger.actions.record(
+  await actionsOf(world.ledger).record(
     actions.map((a) => ({ ...a, outcome, error: { name: 'UnauthorizedOperation', cause: 'denied' } })),
   );
 }
@@ -169,7 +170,7 @@ describe('the tolerated failure percentage', () => {
       reason: 'not associated',
       estimatedMonthlySavingUsd: 3.65,
     }));
-    await world.ledger.actions.record(
+    await actionsOf(world.ledger).record(
       actions.map((a, i) => toActionRecord(a, ctx, i === 0 ? 'FAILED' : 'DONE', NOW.toISOString())),
     );
     const at = (tolerated: number) =>
