@@ -22,6 +22,7 @@ import { recoveryLine } from './cli/format';
 import { CliError, ExitCode } from './cli/errors';
 import { actionsCommand, resourceCommand } from './cli/action-commands';
 import { simulatedAccountCommand } from './cli/simulated-account-command';
+import { outboxCommand, parseChannel } from './cli/outbox-command';
 import { auditCommand } from './cli/audit-command';
 import { jobPreview, previewCommand } from './cli/preview-command';
 import {
@@ -544,6 +545,36 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
         } finally {
           await target.close();
         }
+      })(),
+    );
+
+  program
+    .command('outbox')
+    .description(
+      'local only: what the run notifier would have sent (topic messages, bus events, Slack posts)',
+    )
+    .option('--limit <n>', 'how many messages, newest first', '20')
+    .option('--run <runId>', 'only the messages about this run')
+    .option('--channel <channel>', 'only topic, events or slack')
+    .option('--full', 'print each whole message (email text, chat notification, event detail)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { limit: string; run?: string; channel?: string; full?: boolean; json?: boolean }) =>
+      run(async () => {
+        if (global().aws)
+          throw new CliError(
+            'outbox is local only; drop --aws (on AWS the messages went to SNS and EventBridge)',
+          );
+        const limit = parseLimit(opts.limit);
+        const channel = opts.channel === undefined ? undefined : parseChannel(opts.channel);
+        return withTarget({ ...global(), aws: false }, (t) =>
+          outboxCommand(t as LocalTarget, io, {
+            limit,
+            ...(opts.run ? { runId: opts.run } : {}),
+            ...(channel ? { channel } : {}),
+            full: opts.full,
+            json: opts.json,
+          }),
+        );
       })(),
     );
 

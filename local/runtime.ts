@@ -5,13 +5,15 @@
  */
 // First: Powertools reads these settings when its singletons are built (see the module).
 import './process-defaults';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { TaskHandler } from '../shared/handler';
 import { fieldPath, pathDeeperThan } from '../shared/json';
 import { provideDynamoDbTransport } from '../shared/aws-clients';
+import { keys } from '../shared/ledger/keys';
 import { Ledger } from '../shared/ledger/ledger';
 import { logger } from '../shared/powertools';
 import { MAX_EXECUTION_INPUT_BYTES, MAX_EXECUTION_INPUT_DEPTH, STACK_OUTPUT } from '../shared/constants';
@@ -25,6 +27,8 @@ import {
   type EmbeddedDynamoDb,
 } from './embedded-dynamodb';
 import { LocalExecutionStore } from './execution-store';
+import { prepareOutbox } from './outbox';
+import { insertRecord, mappingMatches, streamMappings, type StreamMapping } from './run-stream';
 import { connectSharedDynamoDb } from './shared-dynamodb';
 import { prepareSimulatedAccount, type SimulatedAccountSetup } from './simulated-account';
 import { statusChangeEvent, ruleTargetsFor, type ExecutionStatus } from './status-events';
@@ -69,6 +73,8 @@ export interface ExecutionResult {
    * ledger was unavailable): the next local command's recovery pass finalizes the run instead.
    */
   statusEventError?: string;
+  /** Set when the run notifier could not be given the run's end, even after retries. */
+  notifyError?: string;
 }
 
 /** StartExecution's refusal of an input (too large, nested too deep), as Step Functions names it. */
@@ -158,7 +164,11 @@ export class LocalRuntime {
     this.jobs = discoverJobs(template);
     this.tableName = ledgerTableName(template);
     this.ledger = Ledger.fromClient(dynamo.client, this.tableName);
+    this.runStream = streamMappings(template, this.tableName);
   }
+
+  /** The event source mappings on the ledger's stream (the run notifier's). */
+  private readonly runStream: StreamMapping[];
 
   /** Start the embedded DynamoDB, create the template's tables and point the SDK at them. */
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -183,10 +193,12 @@ export class LocalRuntime {
       }
       await createTables(dynamo.client, tableInputs(options.template));
       const executions = await LocalExecutionStore.open(dynamo.client);
-      const localEnvironment =
-        options.simulatedAccount === false
+      const localEnvironment = {
+        ...(options.simulatedAccount === false
           ? {}
-          : await prepareSimulatedAccount(dynamo.client, options.simulatedAccount);
+          : await prepareSimulatedAccount(dynamo.client, options.simulatedAccount)),
+        ...(await prepareOutbox(dynamo.client)),
+      };
       return new LocalRuntime(
         options.template,
         dynamo,
@@ -275,6 +287,7 @@ export class LocalRuntime {
         error: error ?? null,
         cause: cause ?? null,
       });
+      const notifyError = await this.announceEnds([name]);
       // Whatever this reports must outlive the process: the run's writes reach the disk first.
       await this.dynamo.flush?.();
       return {
@@ -288,6 +301,7 @@ export class LocalRuntime {
         error,
         cause,
         ...(statusEventError ? { statusEventError } : {}),
+        ...(notifyError ? { notifyError } : {}),
       };
     })();
     const abort = () => {
@@ -338,7 +352,7 @@ export class LocalRuntime {
    */
   async recover(): Promise<SweepResult> {
     const fn = this.functionByEntry('tasks/lifecycle/sweep.ts');
-    return sweep(
+    const result = await sweep(
       {},
       {
         ledger: this.ledger,
@@ -348,6 +362,8 @@ export class LocalRuntime {
         graceMs: 0,
       },
     );
+    await this.announceEnds(result.repaired.map((r) => r.runId));
+    return result;
   }
 
   /**
@@ -403,7 +419,9 @@ export class LocalRuntime {
       const next = await sweep(event, deps);
       result.missed.push(...next.missed);
       result.caughtUp.push(...next.caughtUp);
+      result.repaired.push(...next.repaired);
     }
+    await this.announceEnds([...result.repaired, ...result.missed].map((r) => r.runId));
     return result;
   }
 
@@ -486,11 +504,47 @@ export class LocalRuntime {
     return undelivered.length > 0 ? undelivered.join('; ') : undefined;
   }
 
+  /**
+   * What the ledger table's stream would carry for runs that ended: each run's final item, delivered to the
+   * stream's event source mappings whose filters match (local/run-stream.ts). Returns the errors of runs
+   * whose end could not be delivered after retries (the run itself is recorded either way).
+   */
+  private async announceEnds(runIds: readonly string[]): Promise<string | undefined> {
+    if (this.runStream.length === 0) return undefined;
+    const undelivered: string[] = [];
+    for (const runId of new Set(runIds)) {
+      const { Item } = await this.dynamo.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: marshall(keys.run(runId)),
+          ConsistentRead: true,
+        }),
+      );
+      if (!Item) continue;
+      const record = insertRecord(this.tableName, Item);
+      for (const mapping of this.runStream) {
+        if (!mappingMatches(mapping, record)) continue;
+        const fn = this.functions.find((f) => f.logicalId === mapping.functionLogicalId);
+        if (!fn)
+          throw new TemplateError(`Stream target ${mapping.functionLogicalId} is not a local function`);
+        const error = await this.deliver(fn, { Records: [record] });
+        if (error) undelivered.push(`${runId}: ${error}`);
+      }
+    }
+    return undelivered.length > 0 ? undelivered.join('; ') : undefined;
+  }
+
   /** Invoke a rule target with retries; returns the last error when every attempt failed. */
   private async deliver(fn: LocalFunction, event: Record<string, unknown>): Promise<string | undefined> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.invoke(fn, event);
+        const result = (await this.invoke(fn, event)) as { batchItemFailures?: unknown[] } | undefined;
+        // A stream consumer reports the records it failed on instead of throwing.
+        if (result?.batchItemFailures && result.batchItemFailures.length > 0) {
+          const failure = new Error('the function reported the record as a batch item failure');
+          failure.name = 'BatchItemFailure';
+          throw failure;
+        }
         return undefined;
       } catch (error) {
         const pause = this.statusEventRetryMs[attempt];

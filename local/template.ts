@@ -41,6 +41,8 @@ export function localArn(template: CfnTemplate, logicalId: string): string {
       return `arn:aws:scheduler:${LOCAL_REGION}:${LOCAL_ACCOUNT}:schedule/default/${logicalId}`;
     case 'AWS::SQS::Queue':
       return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
+    case 'AWS::SNS::Topic':
+      return `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
     default:
       return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource.Type}/${logicalId}`;
   }

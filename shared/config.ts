@@ -78,19 +78,24 @@ export type JobMachine = z.infer<typeof JobMachine>;
 
 /** Parse the STATE_MACHINES variable; a malformed value is a ConfigError naming it. */
 export function readJobMachines(env: Env): JobMachine[] {
-  const raw = env[ENV.STATE_MACHINES];
-  if (raw === undefined)
-    throw new ConfigError(`Invalid function configuration: ${ENV.STATE_MACHINES} is not set`);
+  return readJsonList(env, ENV.STATE_MACHINES, JobMachine);
+}
+
+/** Parse a JSON array variable of `schema` items; a missing or malformed value is a ConfigError naming it. */
+export function readJsonList<S extends z.ZodMiniType>(env: Env, name: string, schema: S): Array<z.infer<S>> {
+  const raw = env[name];
+  if (raw === undefined) throw new ConfigError(`Invalid function configuration: ${name} is not set`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError(`Invalid function configuration: ${ENV.STATE_MACHINES} is not JSON`);
+    throw new ConfigError(`Invalid function configuration: ${name} is not JSON`);
   }
-  const result = z.array(JobMachine).safeParse(parsed);
+  const result = z.array(schema).safeParse(parsed);
   if (!result.success) {
+    const issue = result.error.issues[0];
     throw new ConfigError(
-      `Invalid function configuration: ${ENV.STATE_MACHINES}: ${result.error.issues[0]?.message}`,
+      `Invalid function configuration: ${name}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
     );
   }
   return result.data;

@@ -66,6 +66,8 @@ async function withPowertools<R>(
   work: () => Promise<R>,
 ): Promise<R> {
   if (context?.awsRequestId) logger.addContext(context as Context);
+  // The dashboard's cold starts per function (emitted at once, on the first invocation of a container only).
+  metrics.captureColdStartMetric(context?.functionName);
   logger.appendKeys(keys);
   if (correlationId) logger.setCorrelationId(correlationId);
   const subsegment = tracing.startInvocation(name, keys);

@@ -35,6 +35,12 @@ export function addDiscoveryOutputs(
       description: `Schedule of job ${id}`,
       value: workflow.schedule.scheduleName,
     });
+    if (workflow.notifyTopic) {
+      new CfnOutput(stack, `NotifyTopicArn${pascalCase(id)}`, {
+        description: `SNS topic of the run summaries of job ${id}; subscribe to it (email, Amazon Q Developer)`,
+        value: workflow.notifyTopic.topicArn,
+      });
+    }
   }
   new CfnOutput(stack, STACK_OUTPUT.JOBS, {
     description: 'Every job: [{ id, stateMachineArn, scheduleName }]',

@@ -4,11 +4,14 @@ import type * as z from '../shared/zod';
 import { validateJobs, type JobDefinition } from '../workflows/job-definition';
 import type { AppConfig } from './app-config';
 import { Alarms } from './constructs/alarms';
+import { JobsDashboard } from './constructs/dashboard';
 import { JobWorkflow } from './constructs/job-workflow';
 import { LedgerTable } from './constructs/ledger-table';
 import { LogEncryptionKey } from './constructs/log-encryption-key';
 import { LifecycleFunctions } from './constructs/lifecycle-functions';
 import { Reconciler } from './constructs/reconciler';
+import { RunNotifier } from './constructs/run-notifier';
+import { TopicKey } from './constructs/secure-topic';
 import type { TaskFunctionDefaults } from './constructs/task-function';
 import { addDiscoveryOutputs, pascalCase } from './outputs';
 
@@ -42,6 +45,7 @@ export class StepJobsStack extends Stack {
       ledgerTable: ledger.table,
     };
     const lifecycle = new LifecycleFunctions(this, 'Lifecycle', { defaults });
+    const topicKey = new TopicKey(this, 'TopicEncryption').key;
     const workflows = props.jobs.map(
       (definition) =>
         new JobWorkflow(this, `${pascalCase(definition.id)}Job`, {
@@ -49,6 +53,7 @@ export class StepJobsStack extends Stack {
           lifecycle,
           defaults,
           namePrefix: this.stackName,
+          topicKey,
           ...(props.calendarDate ? { calendarDate: props.calendarDate } : {}),
         }),
     );
@@ -75,6 +80,23 @@ export class StepJobsStack extends Stack {
       sweepFunction: reconciler.sweepFunction.fn,
       metrics: { namespace: config.metricsNamespace, serviceName: config.serviceName },
       email: config.alarmEmail,
+      topicKey,
+    });
+    const notifier = new RunNotifier(this, 'Notifier', {
+      defaults,
+      table: ledger.table,
+      jobs: workflows.map((w) => ({ definition: w.definition, topic: w.notifyTopic ?? alarms.topic })),
+    });
+    alarms.watchNotifier(notifier.failureQueue);
+    new JobsDashboard(this, 'Dashboard', {
+      metrics: { namespace: config.metricsNamespace, serviceName: config.serviceName },
+      jobs: workflows.map((w) => ({
+        jobId: w.definition.id,
+        stateMachine: w.stateMachine,
+        scheduleDeadLetterQueue: w.scheduleDeadLetterQueue,
+        functions: w.taskFunctions,
+        ...(w.definition.dashboard ? { figures: w.definition.dashboard } : {}),
+      })),
     });
     addDiscoveryOutputs(this, ledger.table, workflows);
     new CfnOutput(this, 'AlarmTopicArn', {

@@ -6,9 +6,11 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type * as z from '../shared/zod';
+import { NOTIFY_OUTCOMES, type NotifyOutcome } from '../tasks/notify/config';
 import { DEFAULT_RETENTION_DAYS, OverlapPolicy } from '../shared/constants';
 import type { ResolvedCalendar } from '../shared/calendar';
 import { InvalidScheduleExpression, parseScheduleExpression } from '../shared/schedule-expression';
@@ -121,6 +123,67 @@ export interface StepBuilder {
   readonly runPath: string;
 }
 
+/**
+ * Who hears about a job's runs. Every final run becomes a "stepjobs Run Finished" event on the default bus;
+ * the outcomes in `on` are also sent to people: a topic (chat channels through Amazon Q Developer, email) and,
+ * optionally, a Slack incoming webhook. See docs/notifications.md.
+ */
+export interface JobNotify {
+  /** The outcomes sent to people. `CHANGED` is a SUCCEEDED run whose `figures.changed` is above 0. @default DEFAULT_NOTIFY_ON */
+  on?: NotifyOutcome[];
+  /** `stack`: the stack's alarm topic. `job`: a topic of the job's own (an output names it). @default 'stack' */
+  topic?: 'stack' | 'job';
+  /** The key figures of a summary: fields of one step's output, by label, as dot paths. @default none */
+  figures?: JobFigures;
+  /**
+   * A Secrets Manager secret (name or ARN) whose value is a Slack incoming-webhook URL; read at run time and
+   * cached, never in the template or the logs. A secret encrypted with a key of your own also needs kms:Decrypt
+   * for the notifier. @default no webhook
+   */
+  slackWebhookSecret?: string;
+}
+
+export interface JobFigures {
+  /** The task whose output holds them. */
+  step: string;
+  /** Label → dot path into the output (`totals.released`); an object's leaves each become a figure. */
+  fields: Record<string, string>;
+  /** The dot path of a count of what the run changed: above 0 makes a SUCCEEDED run's outcome CHANGED. */
+  changed?: string;
+}
+
+/** What a job's runs tell people about when its definition does not say. */
+export const DEFAULT_NOTIFY_ON: readonly NotifyOutcome[] = ['FAILED', 'TIMED_OUT', 'ABORTED', 'MISSED'];
+
+/**
+ * One metric of a job's own, in the app's metrics namespace. The dashboard adds the `service` and `job`
+ * dimensions, so a figure cannot name another job's metric by mistake.
+ */
+export interface JobFigureMetric {
+  readonly metricName: string;
+  /** Dimensions beside `service` and `job`, e.g. `{ action: 'release', mode: 'applied' }`. @default none */
+  readonly dimensions?: Readonly<Record<string, string>>;
+  /** @default 'Sum' */
+  readonly statistic?: string;
+  /**
+   * The unit the metric is emitted with. Graphs ignore it; an alarm made from the metric would filter on it.
+   * @default no unit
+   */
+  readonly unit?: cloudwatch.Unit;
+  /** The line's legend. @default the metric name and its extra dimension values */
+  readonly label?: string;
+}
+
+/** A graph of figures only one job emits (the release job's actions and savings), after its standard row. */
+export interface JobFigure {
+  readonly title: string;
+  readonly metrics: readonly JobFigureMetric[];
+  /** Stack the lines, for parts of one total. @default false */
+  readonly stacked?: boolean;
+  /** The left axis label, e.g. `USD`. @default none */
+  readonly axisLabel?: string;
+}
+
 export interface JobDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   /** Lower-case id: letters, digits and dashes (it names resources and ledger keys). */
   id: string;
@@ -144,6 +207,10 @@ export interface JobDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   input: S;
   /** Destructive jobs default manual runs to `dryRun: true`. @default false */
   destructive?: boolean;
+  /** Who hears about its runs, and with which figures. @default { on: DEFAULT_NOTIFY_ON, topic: 'stack' } */
+  notify?: JobNotify;
+  /** Graphs of the job's own metrics on the stack's dashboard, after its standard row. @default none */
+  dashboard?: readonly JobFigure[];
   /** The job's steps. */
   steps: (builder: StepBuilder) => sfn.IChainable;
 }
@@ -302,6 +369,7 @@ export function validateJobs(
         `must be one of ${Object.values(OverlapPolicy).join(', ')} (got "${overlap}")`,
       );
     }
+    validateNotify(job);
     if (registeredInputs[id] !== job.input) {
       throw new JobDefinitionError(
         id,
@@ -318,5 +386,62 @@ export function validateJobs(
         `is invalid: ${issue?.message ?? ''}`,
       );
     }
+  }
+}
+
+const DOT_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const SECRET_ID =
+  /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
+
+/** The job's `notify` setting; its figures' step is checked against the job's tasks when the steps are built. */
+function validateNotify(job: JobDefinition): void {
+  const notify = job.notify;
+  if (notify === undefined) return;
+  const id = job.id;
+  const on = notify.on ?? DEFAULT_NOTIFY_ON;
+  if (!Array.isArray(on)) throw new JobDefinitionError(id, 'notify.on', 'must be a list of outcomes');
+  for (const outcome of on) {
+    if (!(NOTIFY_OUTCOMES as readonly string[]).includes(outcome)) {
+      throw new JobDefinitionError(
+        id,
+        'notify.on',
+        `has "${String(outcome)}"; the outcomes are ${NOTIFY_OUTCOMES.join(', ')}`,
+      );
+    }
+  }
+  if (new Set(on).size !== on.length) throw new JobDefinitionError(id, 'notify.on', 'names an outcome twice');
+  if (notify.topic !== undefined && notify.topic !== 'stack' && notify.topic !== 'job') {
+    throw new JobDefinitionError(
+      id,
+      'notify.topic',
+      `must be "stack" or "job" (got "${String(notify.topic)}")`,
+    );
+  }
+  const figures = notify.figures;
+  if (figures) {
+    const entries = Object.entries(figures.fields ?? {});
+    if (entries.length === 0)
+      throw new JobDefinitionError(id, 'notify.figures.fields', 'must name at least one field');
+    for (const [label, path] of [
+      ...entries,
+      ...(figures.changed === undefined ? [] : [['changed', figures.changed]]),
+    ]) {
+      if (typeof path !== 'string' || !DOT_PATH.test(path)) {
+        throw new JobDefinitionError(
+          id,
+          label === 'changed' && path === figures.changed
+            ? 'notify.figures.changed'
+            : `notify.figures.fields.${label}`,
+          `must be a dot path like totals.released (got "${String(path)}")`,
+        );
+      }
+    }
+  }
+  if (notify.slackWebhookSecret !== undefined && !SECRET_ID.test(notify.slackWebhookSecret)) {
+    throw new JobDefinitionError(
+      id,
+      'notify.slackWebhookSecret',
+      'must be a Secrets Manager secret name or ARN (the secret holds the webhook URL, never the URL itself)',
+    );
   }
 }

@@ -222,6 +222,40 @@ export const releaseIdleResources = defineJob({
   retentionDays: 730,
   input: ReleaseInput,
   destructive: true,
+  // Failures, and runs that released something, reach people with the Report step's figures.
+  notify: {
+    on: ['FAILED', 'TIMED_OUT', 'ABORTED', 'MISSED', 'CHANGED'],
+    figures: {
+      step: 'Report',
+      fields: {
+        'dry run': 'dryRun',
+        'simulated account': 'simulatedAccount',
+        released: 'totals.released',
+        'would release': 'totals.wouldRelease',
+        'failed actions': 'totals.failed',
+        'estimated saving (USD/month)': 'estimatedMonthlySavingUsd',
+        actions: 'byType',
+      },
+      changed: 'totals.released',
+    },
+  },
+  // The actions Report counts (planned in a dry run, carried out otherwise) and the saving, on the dashboard.
+  dashboard: [
+    ...(['planned', 'applied'] as const).map((mode) => ({
+      title: `Release actions ${mode}`,
+      stacked: true,
+      metrics: (['mark', 'release', 'cancel'] as const).map((action) => ({
+        metricName: 'ReleaseActions',
+        dimensions: { action, mode },
+        label: action,
+      })),
+    })),
+    {
+      title: 'Estimated monthly saving',
+      axisLabel: 'USD',
+      metrics: [{ metricName: 'EstimatedMonthlySavingUsd', statistic: 'Maximum', label: 'USD/month' }],
+    },
+  ],
   steps: (b) => {
     // Plan runs as a loop: each invocation plans a bounded slice of the account and says where the next one
     // resumes (tasks/release/plan.ts), so no account is too large for one Lambda invocation.

@@ -4,7 +4,10 @@ import type { StoredJson } from '../../shared/json';
 import type { JobState, RunRecord, StepRecord } from '../../shared/ledger/items';
 import type { RunDetail } from '../../shared/ledger/runs-repository';
 import { pauseText } from '../../shared/ledger/pause';
+import { duration, statusText, triggerText, truncate } from '../../shared/run-text';
 import type { SweepResult } from '../../tasks/lifecycle/sweep';
+
+export { duration, statusText, triggerText, truncate } from '../../shared/run-text';
 
 export function table(
   head: string[],
@@ -14,16 +17,6 @@ export function table(
   const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths });
   t.push(...rows.map((r) => r.map(String)));
   return t.toString();
-}
-
-/** `850 ms`, `12.3 s`, `4 min 5 s`. Rounds first, so 59.97 s is `1 min 0 s`, never `60.0 s` or `0 min 60 s`. */
-export function duration(ms: number | undefined): string {
-  if (ms === undefined) return '-';
-  if (ms < 1000) return `${ms} ms`;
-  const tenths = Math.round(ms / 100);
-  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
-  const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 /** `2026-11-30 14:00 CET`-style local time in a zone. */
@@ -42,29 +35,6 @@ export function zoned(date: Date, timeZone: string): string {
 
 export function shortTime(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '-';
-}
-
-export function triggerText(run: Pick<RunRecord, 'trigger'>): string {
-  const t = run.trigger;
-  if (t.type === 'schedule')
-    return `schedule ${t.scheduledTime ?? ''}${t.attempt && t.attempt > 1 ? ` (attempt ${t.attempt})` : ''}`;
-  if (t.type === 'cli') return t.principal ? `cli (${t.principal})` : 'cli';
-  if (t.type === 'catchup' || t.type === 'backfill')
-    return `${t.type} of ${t.scheduledTime ?? ''}${t.principal ? ` (${t.principal})` : ''}`;
-  return 'manual';
-}
-
-export function statusText(
-  run: Pick<RunRecord, 'status' | 'skipReason' | 'relatedRunId'> &
-    Partial<Pick<RunRecord, 'pause' | 'calendarExclusion'>>,
-): string {
-  if (run.status === 'SKIPPED' && run.skipReason === 'calendar' && run.calendarExclusion)
-    return `SKIPPED (${run.calendarExclusion})`;
-  if (run.status === 'SKIPPED' && run.skipReason === 'paused' && run.pause)
-    return `SKIPPED (paused: ${pauseText(run.pause)})`;
-  if (run.status === 'SKIPPED' && run.skipReason) return `SKIPPED (${run.skipReason})`;
-  if (run.status === 'DUPLICATE' && run.relatedRunId) return `DUPLICATE of ${run.relatedRunId}`;
-  return run.status;
 }
 
 export function lastRunText(state: JobState): string {
@@ -139,10 +109,6 @@ export function runDetailText(detail: RunDetail): string {
   if (detail.actions.length > 0)
     lines.push('', `Actions: ${detail.actions.length} (stepjobs actions ${run.runId})`);
   return lines.join('\n');
-}
-
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** A stored JSON text, cut for the terminal; a text the ledger keeps only in part says how much of it. */

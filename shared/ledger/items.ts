@@ -135,6 +135,22 @@ export interface RunRecord {
   expiresAt: number;
   /** Who finalized it when not the state machine itself (`reconciler`, `sweep`). */
   finalizedBy?: string;
+  /**
+   * What the run notifier sent about it to people (the topic, Slack) and what it could not send. Absent when
+   * the run was only put on the event bus, which every final run is.
+   */
+  notification?: NotificationRecord;
+}
+
+/** The run notifier's record on a run: where its summary went, and what could not be sent (never fatal). */
+export interface NotificationRecord {
+  at: string;
+  /** The outcome the summary was sent as (FAILED, MISSED, CHANGED, ...). */
+  outcome: string;
+  /** Channels that took it: `topic`, `slack`, `events`. */
+  sent: string[];
+  /** Channels that did not, with the error. */
+  failures?: Array<{ channel: string; error: ErrorInfo }>;
 }
 
 /**

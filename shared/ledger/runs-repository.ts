@@ -19,7 +19,15 @@ import {
   type KeySource,
   type SortRange,
 } from './index-pages';
-import type { ActionRecord, ErrorInfo, Page, RunInputs, RunRecord, StepRecord } from './items';
+import type {
+  ActionRecord,
+  ErrorInfo,
+  NotificationRecord,
+  Page,
+  RunInputs,
+  RunRecord,
+  StepRecord,
+} from './items';
 import { keys, TABLE_KEYS } from './keys';
 
 export interface ListRunsOptions {
@@ -298,6 +306,37 @@ export class RunsRepository {
         more: false,
       };
     };
+  }
+
+  /** One step of a run (the top-level step when `itemIndex` is absent), or `undefined` when it never started. */
+  async findStep(runId: string, name: string, itemIndex?: number): Promise<StepRecord | undefined> {
+    const res = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.step(runId, name, itemIndex) }),
+    );
+    return res.Item ? stripKeys<StepRecord>(res.Item) : undefined;
+  }
+
+  /**
+   * Record what the run notifier sent about a final run. The condition keeps it off a run that is RUNNING
+   * again (redriven) or gone; such a run's next final status gets its own notification.
+   */
+  async recordNotification(runId: string, notification: NotificationRecord): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.run(runId),
+          UpdateExpression: 'SET notification = :n',
+          ConditionExpression: 'attribute_exists(pk) AND #status <> :running',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':n': notification, ':running': RunStatus.RUNNING },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
   }
 
   /** Record the start of an attempt of a step; returns the attempt number (1 for the first). */

@@ -1,14 +1,14 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { secureTopic } from './secure-topic';
 
 export interface AlarmedJob {
   readonly jobId: string;
@@ -27,6 +27,8 @@ export interface AlarmsProps {
   readonly sweepFunction: lambda.IFunction;
   /** The namespace and service dimension of the functions' metrics, for the sweep's own metrics. */
   readonly metrics: { readonly namespace: string; readonly serviceName: string };
+  /** The key the alarm topic is encrypted with (CloudWatch must be able to use it). */
+  readonly topicKey: kms.IKey;
   /** Subscribe this address to the alarm topic. @default no subscription (subscribe to the topic yourself) */
   readonly email?: string | null;
 }
@@ -41,21 +43,7 @@ export class Alarms extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
-    const topic = new sns.Topic(this, 'Topic', {
-      displayName: `${Stack.of(this).stackName} job alarms`,
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
-    });
-    // `enforceSSL` denies only sns:Publish without TLS; deny every action (subscribe, set attributes, ...).
-    topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyWithoutTls',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['sns:*'],
-        resources: [topic.topicArn],
-        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
-      }),
-    );
+    const topic = secureTopic(this, 'Topic', `${Stack.of(this).stackName} job alarms`, props.topicKey);
     if (props.email) topic.addSubscription(new subscriptions.EmailSubscription(props.email));
     this.topic = topic;
 
@@ -131,6 +119,18 @@ export class Alarms extends Construct {
       'reconciler-event-undelivered',
       'A Step Functions status event could not be delivered to the reconciler; the 15-minute sweep will still finalize the run.',
       props.reconcilerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+    );
+  }
+
+  /** Alarm on the run notifier's failure queue: runs whose end no summary or event announced. */
+  watchNotifier(failureQueue: sqs.IQueue): void {
+    this.alarm(
+      'notifier-failed',
+      'The run notifier could not process the end of a run after its retries (the stream record is in its failure queue): no summary or event went out for that run. The run itself is recorded; see "stepjobs history".',
+      failureQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
       }),

@@ -1,9 +1,11 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -30,6 +32,7 @@ import type { LifecycleFunctions } from './lifecycle-functions';
 import { LIFECYCLE_TIMEOUT } from './lifecycle-functions';
 import { LAMBDA_TRANSIENT_RETRY, LEDGER_RETRY, lockHeldRetry, STEP_NOT_STARTED_RETRY } from './retries';
 import { ScheduleTrigger } from './schedule-trigger';
+import { secureTopic } from './secure-topic';
 import { TaskFunction, type TaskFunctionDefaults } from './task-function';
 
 export interface JobWorkflowProps {
@@ -40,6 +43,8 @@ export interface JobWorkflowProps {
   readonly namePrefix: string;
   /** The day the job's calendar is resolved from (holidays of its year on). @default today */
   readonly calendarDate?: Date;
+  /** The key of the job's own summary topic, when it has one. */
+  readonly topicKey: kms.IKey;
 }
 
 /** Default Lambda and task timeout of a job step. */
@@ -89,6 +94,10 @@ export class JobWorkflow extends Construct implements StepBuilder {
   private readonly failRun: sfn.TaskStateBase;
   private readonly caught = new Set<sfn.State>();
   private readonly invoked = new Set<lambda.IFunction>();
+  private readonly taskIds = new Set<string>();
+  private readonly taskFns: lambda.IFunction[] = [];
+  /** The job's own summary topic, when its `notify.topic` is `job`. */
+  readonly notifyTopic?: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: JobWorkflowProps) {
     super(scope, id);
@@ -113,6 +122,17 @@ export class JobWorkflow extends Construct implements StepBuilder {
     const startRun = this.startRun(lifecycle.startRun);
     const steps = definition.steps(this);
     this.assertStepsCaught(steps);
+    const figuresStep = definition.notify?.figures?.step;
+    if (figuresStep !== undefined && !this.taskIds.has(figuresStep)) {
+      throw new JobDefinitionError(
+        definition.id,
+        'notify.figures.step',
+        `names "${figuresStep}", which is not one of the job's tasks (${[...this.taskIds].join(', ')})`,
+      );
+    }
+    if (definition.notify?.topic === 'job') {
+      this.notifyTopic = secureTopic(this, 'NotifyTopic', `${definition.id} run summaries`, props.topicKey);
+    }
     const finishRun = this.invoke(LifecycleState.FINISH_RUN, lifecycle.finishRun, {
       payload: { 'run.$': '$.run', 'results.$': '$.results' },
       resultPath: '$.summary',
@@ -210,6 +230,11 @@ export class JobWorkflow extends Construct implements StepBuilder {
     return this;
   }
 
+  /** The job's own task functions, one per `task()` (not the lifecycle functions every job shares). */
+  get taskFunctions(): readonly lambda.IFunction[] {
+    return this.taskFns;
+  }
+
   /** The job's settings as StartRun receives them. */
   get settings(): JobSettings {
     const { definition } = this;
@@ -237,6 +262,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
     if ((Object.values(LifecycleState) as string[]).includes(id)) {
       throw new JobDefinitionError(jobId, `task "${id}"`, 'uses the name of a lifecycle state');
     }
+    this.taskIds.add(id);
     const timeout = options.timeout ?? DEFAULT_TASK_TIMEOUT;
     const fn = new TaskFunction(this.functions, id, {
       defaults: this.defaults,
@@ -246,6 +272,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
       environment: options.environment,
       description: `${jobId} ${id}: ${options.entry}`,
     }).fn;
+    this.taskFns.push(fn);
     for (const policy of options.policies ?? []) this.addTaskPolicy(jobId, id, fn, policy);
     const step: Record<string, unknown> = { name: id };
     if (options.inMap) step['itemIndex.$'] = '$.itemIndex';

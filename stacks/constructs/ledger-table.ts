@@ -31,6 +31,8 @@ export class LedgerTable extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: props.deletionProtection,
       removalPolicy: RemovalPolicy.RETAIN,
+      // The run notifier reads it: a run's end is the change of its item to a final status (old and new image).
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     for (const gsi of INDEXES) {
       table.addGlobalSecondaryIndex({

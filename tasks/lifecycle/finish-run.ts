@@ -38,9 +38,7 @@ export async function finishRun(event: FinishRunEvent, deps: TaskDeps): Promise<
 export const handler = lifecycleHandler('FinishRun', FinishRunEvent, async (event, deps) => {
   const result = await finishRun(event, deps);
   metrics.addDimension('job', event.run.jobId);
+  // Durations of every outcome are the run notifier's `RunDuration` (tasks/notify/run-finished.ts).
   metrics.addMetric(result.finalized ? 'RunSucceeded' : 'RunAlreadyFinal', MetricUnit.Count, 1);
-  if (result.finalized && result.durationMs !== undefined) {
-    metrics.addMetric('RunDuration', MetricUnit.Milliseconds, result.durationMs);
-  }
   return result;
 });

@@ -8,6 +8,7 @@
 import * as z from '../../shared/zod';
 import { StepJobsError } from '../../shared/errors';
 import { jobStep, type StepContext } from '../../shared/handler';
+import { metrics, MetricUnit } from '../../shared/powertools';
 import { isSimulated } from './account';
 import { ReleaseInput } from './input';
 import { actionsOf } from '../../shared/ledger/actions-repository';
@@ -60,6 +61,7 @@ export async function report(data: ReportData, ctx: StepContext): Promise<Releas
     else totals.released += 1;
     saving += action.estimatedMonthlySavingUsd ?? 0;
   }
+  countActions(ctx.run.jobId, byType, data.input.dryRun, saving);
   const tolerated = data.input.policy.toleratedFailurePercentage;
   const unsuccessful = totals.failed + totals.notApplied;
   if (totals.actions > 0 && (unsuccessful / totals.actions) * 100 > tolerated) {
@@ -72,6 +74,31 @@ export async function report(data: ReportData, ctx: StepContext): Promise<Releas
     totals,
     estimatedMonthlySavingUsd: Math.round(saving * 100) / 100,
   };
+}
+
+/**
+ * The dashboard's release figures: actions by kind, planned (a dry run) or carried out (an applied run; failed
+ * and never-applied ones left out), and the estimated saving.
+ */
+function countActions(jobId: string, byType: ReleaseReport['byType'], dryRun: boolean, saving: number): void {
+  const mode = dryRun ? 'planned' : 'applied';
+  const counts = new Map<string, number>();
+  for (const perAction of Object.values(byType)) {
+    for (const [action, perOutcome] of Object.entries(perAction)) {
+      for (const [outcome, n] of Object.entries(perOutcome)) {
+        const counted = dryRun ? outcome === 'PLANNED' : outcome !== 'PLANNED' && outcome !== 'FAILED';
+        if (counted) counts.set(action, (counts.get(action) ?? 0) + n);
+      }
+    }
+  }
+  for (const [action, n] of counts) {
+    const single = metrics.singleMetric();
+    single.addDimensions({ job: jobId, action, mode });
+    single.addMetric('ReleaseActions', MetricUnit.Count, n);
+  }
+  const single = metrics.singleMetric();
+  single.addDimension('job', jobId);
+  single.addMetric('EstimatedMonthlySavingUsd', MetricUnit.NoUnit, Math.round(saving * 100) / 100);
 }
 
 export const handler = jobStep(ReportData, report);

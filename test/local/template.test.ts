@@ -41,7 +41,7 @@ describe('resolve', () => {
     expect(r({ Ref: 'Schedule' })).toBe('Schedule');
     expect(r({ Ref: 'Logs' })).toBe('Logs');
     expect(r({ Ref: 'Machine' })).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:Machine');
-    expect(r({ Ref: 'Topic' })).toBe('arn:aws:local:us-east-1:000000000000:AWS::SNS::Topic/Topic');
+    expect(r({ Ref: 'Topic' })).toBe('arn:aws:sns:us-east-1:000000000000:Topic');
   });
 
   it('resolves pseudo parameters to the local account and region', () => {

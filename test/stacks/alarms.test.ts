@@ -15,10 +15,22 @@ const CONFIG = {
 describe('without an alarm email', () => {
   const { template } = synth({ nag: false, context: { stepjobs: { ...CONFIG, alarmEmail: null } } });
 
-  test('one encrypted, TLS-only topic and no subscription', () => {
+  test('one topic, encrypted with a key of the stack that CloudWatch may use, TLS only, and no subscription', () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.hasResourceProperties('AWS::SNS::Topic', {
-      KmsMasterKeyId: { 'Fn::Join': ['', Match.arrayWith([':alias/aws/sns'])] },
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('TopicEncryptionKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
     });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
@@ -32,8 +44,9 @@ describe('without an alarm email', () => {
   });
 
   test('per job: an alarm on failed, timed-out or aborted executions, one on missed slots and one on undelivered triggers', () => {
-    // Three per job, plus the reconciler's dead-letter and failure queues, the sweep's repairs and its errors.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', jobs.length * 3 + 4);
+    // Three per job, plus the reconciler's dead-letter and failure queues, the sweep's repairs and its errors,
+    // and the run notifier's failure queue.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', jobs.length * 3 + 5);
     for (const job of jobs) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmDescription: Match.stringLikeRegexp(`A scheduled slot of ${job.id} did not run`),

@@ -194,10 +194,10 @@ describe('the whole template', () => {
     list(statement.Action).join() === 'kms:*' &&
     /^arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:root$/.test(render(statement.Principal?.AWS ?? ''));
 
-  test('allows no action * or <service>:* (but the account’s administration of its log key)', () => {
+  test('allows no action * or <service>:* (but the account’s administration of its two keys: logs and topics)', () => {
     expect(statements.length).toBeGreaterThan(20);
     const allows = statements.filter((s) => s.Effect === 'Allow');
-    expect(allows.filter(isKeyAdministrationByTheAccount)).toHaveLength(1);
+    expect(allows.filter(isKeyAdministrationByTheAccount)).toHaveLength(2);
     for (const statement of allows.filter((s) => !isKeyAdministrationByTheAccount(s))) {
       expect({ sid: statement.Sid, wildcards: wildcardActions(statement) }).toEqual({
         sid: statement.Sid,

@@ -114,7 +114,7 @@ export function happyPath(def: DefinitionJson, decision: string): string[] {
   return path;
 }
 
-/** The handler entries of an app with the heartbeat job only: its step and every lifecycle function. */
+/** The handler entries of an app with the heartbeat job only: its step, every lifecycle function and the notifier. */
 export const HEARTBEAT_APP_ENTRIES = [
   'tasks/heartbeat/heartbeat.ts',
   'tasks/lifecycle/fail-run.ts',
@@ -122,6 +122,7 @@ export const HEARTBEAT_APP_ENTRIES = [
   'tasks/lifecycle/reconcile.ts',
   'tasks/lifecycle/start-run.ts',
   'tasks/lifecycle/sweep.ts',
+  'tasks/notify/run-finished.ts',
 ];
 
 /** An IAM policy statement as it stands in the template. */

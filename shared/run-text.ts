@@ -1,0 +1,45 @@
+/**
+ * How a run reads in one line: its trigger, its status, its duration. The CLI's tables and the run
+ * notifier's summaries use the same words, so a run reads the same in a terminal and in a chat channel.
+ */
+import type { RunRecord } from './ledger/items';
+import { pauseText } from './ledger/pause';
+
+/** `850 ms`, `12.3 s`, `4 min 5 s`. Rounds first, so 59.97 s is `1 min 0 s`, never `60.0 s` or `0 min 60 s`. */
+export function duration(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+/** Who or what started the run: `schedule <slot>`, `cli (<principal>)`, `backfill of <slot>`, `manual`. */
+export function triggerText(run: Pick<RunRecord, 'trigger'>): string {
+  const t = run.trigger;
+  if (t.type === 'schedule')
+    return `schedule ${t.scheduledTime ?? ''}${t.attempt && t.attempt > 1 ? ` (attempt ${t.attempt})` : ''}`;
+  if (t.type === 'cli') return t.principal ? `cli (${t.principal})` : 'cli';
+  if (t.type === 'catchup' || t.type === 'backfill')
+    return `${t.type} of ${t.scheduledTime ?? ''}${t.principal ? ` (${t.principal})` : ''}`;
+  return t.principal ? `manual (${t.principal})` : 'manual';
+}
+
+/** The status with what explains it: `SKIPPED (paused: …)`, `DUPLICATE of <run>`. */
+export function statusText(
+  run: Pick<RunRecord, 'status' | 'skipReason' | 'relatedRunId'> &
+    Partial<Pick<RunRecord, 'pause' | 'calendarExclusion'>>,
+): string {
+  if (run.status === 'SKIPPED' && run.skipReason === 'calendar' && run.calendarExclusion)
+    return `SKIPPED (${run.calendarExclusion})`;
+  if (run.status === 'SKIPPED' && run.skipReason === 'paused' && run.pause)
+    return `SKIPPED (paused: ${pauseText(run.pause)})`;
+  if (run.status === 'SKIPPED' && run.skipReason) return `SKIPPED (${run.skipReason})`;
+  if (run.status === 'DUPLICATE' && run.relatedRunId) return `DUPLICATE of ${run.relatedRunId}`;
+  return run.status;
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
