@@ -199,7 +199,9 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     .option('--input-file <file>', 'read the run input from a JSON file')
     .addOption(new Option('--dry-run', 'plan only, change nothing (jobs with a dry-run mode)'))
     .addOption(new Option('--no-dry-run', 'really act (jobs with a dry-run mode)'))
-    .option('--wait', 'with --aws: follow the execution until it ends (always on locally)')
+    // Following is the default; --wait stays accepted (it was needed before) and changes nothing.
+    .addOption(new Option('--wait', 'follow the run until it ends (the default)').hideHelp())
+    .option('--no-wait', 'with --aws: return once the execution has started, printing how to follow it')
     .option('--record', "also print the run's ledger record")
     .option('--json', 'machine-readable output')
     .action(
@@ -220,7 +222,7 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
             runCommand(t, jobs, io, {
               jobId,
               input,
-              wait: t.kind === 'local' || Boolean(opts.wait),
+              wait: opts.wait !== false,
               json: opts.json,
               showRecord: opts.record,
             }),

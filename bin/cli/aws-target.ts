@@ -1,16 +1,21 @@
 /**
  * The deployed stack as a CLI target. Resource names come from the stack outputs (the same `Jobs` and
  * `LedgerTableName` outputs local mode reads from the synthesized template); runs start with StartExecution
- * and are followed with DescribeExecution / GetExecutionHistory.
+ * and are followed with DescribeExecution, GetExecutionHistory (only the new events each poll, see
+ * {@link ExecutionHistoryReader}) and DescribeMapRun for a Distributed Map's item counts.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
+  DescribeMapRunCommand,
   GetExecutionHistoryCommand,
   SFNClient,
   StartExecutionCommand,
+  type GetExecutionHistoryCommandInput,
+  type GetExecutionHistoryCommandOutput,
   type HistoryEvent,
+  type MapRunItemCounts,
 } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
@@ -18,8 +23,15 @@ import { STACK_OUTPUT, TriggerType } from '../../shared/constants';
 import { Ledger } from '../../shared/ledger/ledger';
 import { newExecutionName } from '../../local/runtime';
 import { CliError } from './errors';
-import { ProgressTracker, type ProgressEvent } from './progress';
-import type { ExecutionStatus, RunRequest, ScheduleStateChange, StartedRun, Target } from './target';
+import { ProgressTracker, type MapItemCounts, type ProgressEvent } from './progress';
+import type {
+  DeployedSchedule,
+  ExecutionStatus,
+  RunRequest,
+  ScheduleStateChange,
+  StartedRun,
+  Target,
+} from './target';
 
 export interface AwsClients {
   cloudFormation: CloudFormationClient;
@@ -34,10 +46,18 @@ export interface AwsTargetOptions {
   clients?: Partial<AwsClients>;
   /** Poll interval while following an execution. @default 2000 */
   pollMs?: number;
+  /**
+   * GetExecutionHistory's `maxResults` while following: each poll re-reads at most one page of events it has
+   * seen, and a burst of new events costs one call per page. @default 100
+   */
+  historyPageSize?: number;
 }
 
-/** Turn SDK failures that mean "not set up" into one clear line. */
-export function explainAwsError(error: unknown, stackName: string): Error {
+/**
+ * Turn SDK failures that mean "not set up" into one clear line. `action` (`states:DescribeMapRun`) names the
+ * IAM action in a permission error, so the user knows what to ask for.
+ */
+export function explainAwsError(error: unknown, stackName: string, action?: string): Error {
   const name = (error as Error)?.name ?? '';
   const message = (error as Error)?.message ?? String(error);
   if (name === 'CredentialsProviderError' || /credential/i.test(message)) {
@@ -62,7 +82,7 @@ export function explainAwsError(error: unknown, stackName: string): Error {
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
     return new CliError(
-      `AWS refused the call (${name}): ${message}. docs/scheduling.md lists what the CLI needs.`,
+      `AWS refused ${action ?? 'the call'} (${name}): ${message}. docs/scheduling.md lists what the CLI needs.`,
     );
   }
   return error instanceof Error ? error : new Error(message);
@@ -79,6 +99,7 @@ export class AwsTarget implements Target {
     private readonly schedules: Map<string, string>,
     private readonly stackName: string,
     private readonly pollMs: number,
+    private readonly historyPageSize: number,
   ) {}
 
   static async open(options: AwsTargetOptions): Promise<AwsTarget> {
@@ -121,6 +142,7 @@ export class AwsTarget implements Target {
       schedules,
       options.stackName,
       options.pollMs ?? 2000,
+      options.historyPageSize ?? 100,
     );
   }
 
@@ -159,46 +181,91 @@ export class AwsTarget implements Target {
       );
       executionArn = res.executionArn ?? '';
     } catch (error) {
-      throw explainAwsError(error, this.stackName);
+      throw explainAwsError(error, this.stackName, 'states:StartExecution');
     }
     const runId = executionArn.split(':').pop() ?? '';
     if (!request.wait) return { runId, executionArn, status: 'RUNNING' };
-    return { runId, executionArn, ...(await this.follow(executionArn, request.onProgress)) };
+    request.onStarted?.({ runId, executionArn });
+    return { runId, executionArn, ...(await this.follow(runId, executionArn, request.onProgress)) };
   }
 
-  /** Poll the execution until it ends, replaying its history as progress events. */
+  /**
+   * Poll the execution until it is no longer RUNNING: each poll asks DescribeExecution for the status, reads
+   * only the history events added since the last poll, and asks each Distributed Map run still going for its
+   * item counts. The history is read after the status, so a poll that sees the end has every event too.
+   */
   private async follow(
+    runId: string,
     executionArn: string,
     onProgress?: (event: ProgressEvent) => void,
   ): Promise<{ status: ExecutionStatus; error?: string; cause?: string }> {
-    let seen = 0;
-    for (;;) {
-      const described = await this.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-      const progress = historyToProgress(await this.history(executionArn));
-      for (const event of progress.slice(seen)) onProgress?.(event);
-      seen = progress.length;
-      const status = (described.status ?? 'RUNNING') as ExecutionStatus;
-      if (status !== 'RUNNING') return { status, error: described.error, cause: described.cause };
-      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    const sfn = this.clients.sfn;
+    const history = new ExecutionHistoryReader(
+      (input) =>
+        this.call('states:GetExecutionHistory', () => sfn.send(new GetExecutionHistoryCommand(input))),
+      executionArn,
+      this.historyPageSize,
+    );
+    const progress = new HistoryProgress();
+    const mapRuns = new MapRunProgress((mapRunArn) =>
+      this.call('states:DescribeMapRun', () => sfn.send(new DescribeMapRunCommand({ mapRunArn }))),
+    );
+    try {
+      for (;;) {
+        const described = await this.call('states:DescribeExecution', () =>
+          sfn.send(new DescribeExecutionCommand({ executionArn })),
+        );
+        const status = (described.status ?? 'RUNNING') as ExecutionStatus;
+        const events = await history.read();
+        if (status !== 'RUNNING' && !history.ended) events.push(...(await history.reread()));
+        for (const event of progress.push(events)) onProgress?.(event);
+        for (const event of await mapRuns.poll(progress.mapRuns)) onProgress?.(event);
+        if (status !== 'RUNNING') return { status, error: described.error, cause: described.cause };
+        await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+      }
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      throw new CliError(
+        `${error.message} Run ${runId} goes on in AWS: "stepjobs show ${runId} --aws" shows it.`,
+        error.exitCode,
+        { cause: error },
+      );
     }
   }
 
-  private async history(executionArn: string): Promise<HistoryEvent[]> {
-    const events: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.clients.sfn.send(
-        new GetExecutionHistoryCommand({
-          executionArn,
-          nextToken,
-          maxResults: 1000,
-          includeExecutionData: false,
-        }),
-      );
-      events.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return events;
+  /** One SDK call, its failure explained in one line that names the IAM action. */
+  private async call<T>(action: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw explainAwsError(error, this.stackName, action);
+    }
+  }
+
+  /**
+   * The job's schedule as the Scheduler holds it (GetSchedule), for `jobs --aws`. A schedule the stack names
+   * but the Scheduler does not have (deleted by hand) is `missing`; any other failure is explained and thrown.
+   */
+  async deployedSchedule(jobId: string): Promise<DeployedSchedule> {
+    const name = this.schedules.get(jobId);
+    if (!name) return { status: 'none' };
+    try {
+      const got = await this.clients.scheduler.send(new GetScheduleCommand({ Name: name }));
+      const rateAnchor = got.StartDate ?? got.LastModificationDate ?? got.CreationDate;
+      return {
+        status: 'found',
+        name,
+        expression: got.ScheduleExpression ?? '',
+        timeZone: got.ScheduleExpressionTimezone ?? 'UTC',
+        state: got.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+        ...(got.StartDate ? { startDate: got.StartDate } : {}),
+        ...(got.EndDate ? { endDate: got.EndDate } : {}),
+        ...(rateAnchor ? { rateAnchor } : {}),
+      };
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return { status: 'missing', name };
+      throw explainAwsError(error, this.stackName, 'scheduler:GetSchedule');
+    }
   }
 
   /**
@@ -269,23 +336,177 @@ function parseJobsOutput(
   return parsed as Array<{ id: string; stateMachineArn: string; scheduleName?: unknown }>;
 }
 
-/** History events to progress events; a task failure is reported on the state entered last. */
-export function historyToProgress(events: readonly HistoryEvent[]): ProgressEvent[] {
-  const tracker = new ProgressTracker();
-  let lastEntered = '';
-  const out: ProgressEvent[] = [];
-  for (const event of events) {
-    const at = event.timestamp ? new Date(event.timestamp).getTime() : 0;
-    if (event.stateEnteredEventDetails?.name) {
-      lastEntered = event.stateEnteredEventDetails.name;
-      out.push(tracker.event('entered', lastEntered, at));
-    } else if (event.stateExitedEventDetails?.name) {
-      out.push(tracker.event('exited', event.stateExitedEventDetails.name, at));
-    } else {
-      const failed = event.taskFailedEventDetails ?? event.lambdaFunctionFailedEventDetails;
-      if (failed)
-        out.push(tracker.event('failed', lastEntered, at, { error: failed.error, cause: failed.cause }));
+/** The history event types that end an execution: once one is read, the history is complete. */
+const EXECUTION_END_EVENTS = new Set([
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'ExecutionAborted',
+  'ExecutionTimedOut',
+]);
+
+/**
+ * Reads an execution's history while it runs, each read returning only the events added since the last one,
+ * so that following a long run costs what is new, not the whole history, on every poll.
+ *
+ * How: GetExecutionHistory lists the events in ascending order, `maxResults` per page. A page that comes with
+ * a `nextToken` is complete, and the token is where the next page starts. A page without one is the end *for
+ * now*: the running execution goes on adding events after it. So the reader keeps, between reads,
+ *
+ * - the token of the page that holds the next unseen event (none while that is still the first page), and
+ * - the id of the last event it returned (event ids count 1, 2, 3... in history order).
+ *
+ * Each read asks for that page again, drops the events it has already returned (id ≤ the last one), and
+ * follows `nextToken` until a page comes without one, keeping each token it moves to. A read costs one call
+ * per page of new events, plus at most one page (fewer than `maxResults` events) read again: never the
+ * history from its start, however long it is.
+ *
+ * Two ways back to the start, both one full listing at most and never in a healthy poll:
+ * - Tokens expire after 24 hours (InvalidToken). A run that adds less than a page a day keeps its token
+ *   that long; the reader then lists from the start once, skipping what it has returned, and goes on with
+ *   the fresh tokens.
+ * - {@link reread} when the execution has ended but its end event was not read: whatever the cause, the
+ *   final progress is then complete.
+ */
+export class ExecutionHistoryReader {
+  /** Token of the page holding the next unseen event; undefined: the first page. */
+  private pageToken: string | undefined;
+  private lastEventId = 0;
+  private endSeen = false;
+
+  constructor(
+    private readonly getHistory: (
+      input: GetExecutionHistoryCommandInput,
+    ) => Promise<Pick<GetExecutionHistoryCommandOutput, 'events' | 'nextToken'>>,
+    private readonly executionArn: string,
+    private readonly pageSize: number,
+  ) {}
+
+  /** Whether the execution's end event has been read: no event can follow it. */
+  get ended(): boolean {
+    return this.endSeen;
+  }
+
+  /** The events added since the last read, in history order. */
+  async read(): Promise<HistoryEvent[]> {
+    const fresh: HistoryEvent[] = [];
+    // At most one way back to the start per read: a token just handed out that is refused is an error.
+    let restarted = false;
+    for (;;) {
+      let page: Pick<GetExecutionHistoryCommandOutput, 'events' | 'nextToken'>;
+      try {
+        page = await this.page();
+      } catch (error) {
+        if ((error as Error).name !== 'InvalidToken' || this.pageToken === undefined || restarted)
+          throw error;
+        // The token expired (24 hours): list from the start; the events already returned are skipped.
+        restarted = true;
+        this.pageToken = undefined;
+        continue;
+      }
+      for (const event of page.events ?? []) {
+        const id = event.id ?? 0;
+        if (id <= this.lastEventId) continue;
+        fresh.push(event);
+        this.lastEventId = id;
+        if (event.type && EXECUTION_END_EVENTS.has(event.type)) this.endSeen = true;
+      }
+      if (!page.nextToken) return fresh;
+      this.pageToken = page.nextToken;
     }
   }
-  return out;
+
+  /** Lists from the start, returning only the events not returned yet. */
+  reread(): Promise<HistoryEvent[]> {
+    this.pageToken = undefined;
+    return this.read();
+  }
+
+  private page(): Promise<Pick<GetExecutionHistoryCommandOutput, 'events' | 'nextToken'>> {
+    return this.getHistory({
+      executionArn: this.executionArn,
+      maxResults: this.pageSize,
+      includeExecutionData: false,
+      ...(this.pageToken ? { nextToken: this.pageToken } : {}),
+    });
+  }
+}
+
+/**
+ * History events to progress events, across polls: one tracker, so an exit read in a later poll than its
+ * entry still gets its duration. A task failure is reported on the state entered last.
+ */
+export class HistoryProgress {
+  private readonly tracker = new ProgressTracker();
+  private lastEntered = '';
+  /** The Distributed Map runs the history has started, each with the Map state that started it. */
+  readonly mapRuns: Array<{ arn: string; state: string }> = [];
+
+  push(events: readonly HistoryEvent[]): ProgressEvent[] {
+    const out: ProgressEvent[] = [];
+    for (const event of events) {
+      const at = event.timestamp ? new Date(event.timestamp).getTime() : 0;
+      if (event.stateEnteredEventDetails?.name) {
+        this.lastEntered = event.stateEnteredEventDetails.name;
+        out.push(this.tracker.event('entered', this.lastEntered, at));
+      } else if (event.stateExitedEventDetails?.name) {
+        out.push(this.tracker.event('exited', event.stateExitedEventDetails.name, at));
+      } else if (event.mapRunStartedEventDetails?.mapRunArn) {
+        this.mapRuns.push({ arn: event.mapRunStartedEventDetails.mapRunArn, state: this.lastEntered });
+      } else {
+        const failed = event.taskFailedEventDetails ?? event.lambdaFunctionFailedEventDetails;
+        if (failed)
+          out.push(
+            this.tracker.event('failed', this.lastEntered, at, { error: failed.error, cause: failed.cause }),
+          );
+      }
+    }
+    return out;
+  }
+}
+
+/** History events to progress events, all at once. */
+export function historyToProgress(events: readonly HistoryEvent[]): ProgressEvent[] {
+  return new HistoryProgress().push(events);
+}
+
+/**
+ * A Distributed Map's items run in child executions, whose events never reach the parent's history: its
+ * progress is DescribeMapRun's item counts, asked of each Map run until it ends, and shown when they change.
+ */
+class MapRunProgress {
+  private readonly runs = new Map<string, { shown?: string; ended: boolean }>();
+
+  constructor(
+    private readonly describe: (
+      mapRunArn: string,
+    ) => Promise<{ status?: string; itemCounts?: MapRunItemCounts }>,
+  ) {}
+
+  async poll(started: ReadonlyArray<{ arn: string; state: string }>): Promise<ProgressEvent[]> {
+    const out: ProgressEvent[] = [];
+    for (const { arn, state } of started) {
+      const run = this.runs.get(arn) ?? { ended: false };
+      this.runs.set(arn, run);
+      if (run.ended) continue;
+      const described = await this.describe(arn);
+      const items = mapItemCounts(described.itemCounts);
+      const key = JSON.stringify(items);
+      if (key !== run.shown) out.push({ kind: 'map', state, timestamp: Date.now(), items });
+      run.shown = key;
+      run.ended = described.status !== 'RUNNING';
+    }
+    return out;
+  }
+}
+
+function mapItemCounts(counts: MapRunItemCounts | undefined): MapItemCounts {
+  return {
+    succeeded: counts?.succeeded ?? 0,
+    failed: counts?.failed ?? 0,
+    running: counts?.running ?? 0,
+    pending: counts?.pending ?? 0,
+    timedOut: counts?.timedOut ?? 0,
+    aborted: counts?.aborted ?? 0,
+    total: counts?.total ?? 0,
+  };
 }

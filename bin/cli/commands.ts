@@ -3,10 +3,12 @@
  */
 import { DEFAULT_RETENTION_DAYS, RunStatus, type TriggerType } from '../../shared/constants';
 import { epochSeconds } from '../../shared/ledger/dynamo';
-import type { JobState, RunRecord } from '../../shared/ledger/items';
+import type { JobState, PauseInfo, RunRecord } from '../../shared/ledger/items';
 import { expiredPause, isPausedAt, pauseInfo, pauseText } from '../../shared/ledger/pause';
 import { RunNotFound } from '../../shared/errors';
-import { slots } from '../../shared/schedule-slots';
+import type { ResolvedCalendar } from '../../shared/calendar';
+import { InvalidScheduleExpression, type Fire } from '../../shared/schedule-expression';
+import { slots, type SlotSpec } from '../../shared/schedule-slots';
 import {
   jobCalendar,
   runningSince,
@@ -19,7 +21,7 @@ import { jobReports } from './job-reports';
 import { lastRunText, runDetailText, runsTable, shortTime, statusText, table, zoned } from './format';
 import { progressLine, shortCause } from './progress';
 import type { Output } from './output';
-import type { Target } from './target';
+import type { DeployedSchedule, Target } from './target';
 
 export type { Output } from './output';
 
@@ -29,7 +31,11 @@ export function jobDefinition(jobs: readonly JobDefinition[], jobId: string): Jo
   return job;
 }
 
-/** `stepjobs jobs`: every job with its schedule, next fire times, pause state and last run. */
+/**
+ * `stepjobs jobs`: every job with its schedule, next fire times, pause state and last run. On a target that
+ * knows its deployed schedules (`--aws`), the schedule, time zone, state and next fires are the deployed
+ * schedule's (GetSchedule), each marked where it differs from the definition in this working copy.
+ */
 export async function jobsCommand(
   target: Target,
   jobs: readonly JobDefinition[],
@@ -41,41 +47,44 @@ export async function jobsCommand(
   const rows = await Promise.all(
     jobs.map(async (job) => {
       const tz = job.schedule.timeZone ?? 'UTC';
-      const state = await target.ledger.jobs.getState(job.id);
+      const [state, deployed] = await Promise.all([
+        target.ledger.jobs.getState(job.id),
+        target.deployedSchedule?.(job.id),
+      ]);
       const pause = isPausedAt(state, now.toISOString()) ? pauseInfo(state) : undefined;
       const calendar = jobCalendar(job, now);
-      // The next fires that run; those in between that will not (calendar, pause, DST) are listed apart.
-      const listed = slots(
-        {
-          expression: job.schedule.expression,
-          timeZone: tz,
-          ...(scheduleStart(job.schedule) ? { start: scheduleStart(job.schedule) } : {}),
-          ...(pause ? { pause } : {}),
-          ...(calendar ? { calendar } : {}),
-        },
-        { from: now, count, maxSkipped: 50 },
-      );
-      const next = listed.filter((fire) => !fire.skipped).map((fire) => fire.time);
-      const skipped = listed.filter((fire) => fire.skipped);
-      return { job, tz, next, skipped, state };
+      const around = { now, count, ...(pause ? { pause } : {}), ...(calendar ? { calendar } : {}) };
+      const upcoming = deployed
+        ? deployedUpcoming(deployed, around)
+        : nextFires(
+            {
+              expression: job.schedule.expression,
+              timeZone: tz,
+              ...(scheduleStart(job.schedule) ? { start: scheduleStart(job.schedule) } : {}),
+            },
+            around,
+          );
+      return { job, tz, state, deployed, ...upcoming };
     }),
   );
   if (options.json) {
     io.out(
       JSON.stringify(
-        rows.map(({ job, tz, next, skipped, state }) => ({
+        rows.map(({ job, tz, next, skipped, state, deployed }) => ({
           id: job.id,
           description: job.description,
           schedule: job.schedule.expression,
           timeZone: tz,
           enabled: job.schedule.enabled ?? true,
           calendar: job.calendar ?? null,
+          // With --aws: the deployed schedule's fires (none while it is disabled or missing).
           next: next.map((d) => d.toISOString()),
           skippedBefore: skipped.map((fire) => ({ time: fire.time.toISOString(), skipped: fire.skipped })),
           ...pauseFields(state, now),
           lastResume: state.lastResume ?? null,
           lastRun: state.lastRun ?? null,
           deployed: target.jobIds.includes(job.id),
+          ...(deployed ? { deployedSchedule: deployedScheduleJson(job, deployed) } : {}),
         })),
         null,
         2,
@@ -83,28 +92,165 @@ export async function jobsCommand(
     );
     return ExitCode.OK;
   }
+  const onAws = rows.some((row) => row.deployed !== undefined);
   io.out(
     table(
-      ['job', 'schedule', 'time zone', 'next runs', 'paused', 'last run'],
-      rows.map(({ job, tz, next, skipped, state }) => [
-        `${job.id}\n${job.description}`,
-        [
-          job.schedule.expression,
-          ...(job.schedule.enabled === false ? ['(schedule disabled)'] : []),
-          ...(job.calendar ? [`calendar: ${calendarSummary(job.calendar)}`] : []),
-        ].join('\n'),
-        tz,
-        [
-          ...next.map((d) => zoned(d, tz)),
-          ...skipped.slice(0, 3).map((fire) => `(not ${zoned(fire.time, tz)}: ${fire.skipped})`),
-        ].join('\n'),
-        pausedText(state, now),
-        lastRunText(state),
-      ]),
-      [40],
+      onAws
+        ? ['job', 'schedule (deployed)', 'time zone', 'state', 'next runs', 'paused', 'last run']
+        : ['job', 'schedule', 'time zone', 'next runs', 'paused', 'last run'],
+      rows.map(({ job, tz, next, skipped, unlisted, state, deployed }) => {
+        const zone = deployed?.status === 'found' ? deployed.timeZone : tz;
+        const nextCell = [
+          ...next.map((d) => zoned(d, zone)),
+          ...skipped.slice(0, 3).map((fire) => `(not ${zoned(fire.time, zone)}: ${fire.skipped})`),
+          ...(unlisted ? [unlisted] : []),
+        ].join('\n');
+        const calendarLine = job.calendar ? [`calendar: ${calendarSummary(job.calendar)}`] : [];
+        const common = [nextCell, pausedText(state, now), lastRunText(state)];
+        if (!deployed) {
+          const schedule = [
+            job.schedule.expression,
+            ...(job.schedule.enabled === false ? ['(schedule disabled)'] : []),
+            ...calendarLine,
+          ];
+          return [`${job.id}\n${job.description}`, schedule.join('\n'), tz, ...common];
+        }
+        const cells = deployedCells(job, tz, deployed);
+        return [
+          `${job.id}\n${job.description}`,
+          [cells.schedule, ...calendarLine].join('\n'),
+          cells.timeZone,
+          cells.state,
+          ...common,
+        ];
+      }),
+      // The deployed schedule cell may hold a "not found" explanation: wrap it like the job's description.
+      onAws ? [40, 40] : [40],
     ),
   );
+  const local = new Set(jobs.map((job) => job.id));
+  const elsewhere = onAws ? target.jobIds.filter((id) => !local.has(id)) : [];
+  if (elsewhere.length > 0) io.note(`Deployed but not defined in this working copy: ${elsewhere.join(', ')}`);
   return ExitCode.OK;
+}
+
+/** The next fires of a schedule: `count` that run, and those before them that will not, with why. */
+interface Upcoming {
+  next: Date[];
+  skipped: Fire[];
+  /** Why no fire is listed, when the schedule has none to list (disabled, missing, not deployed). */
+  unlisted?: string;
+}
+
+interface Around {
+  now: Date;
+  count: number;
+  pause?: PauseInfo;
+  calendar?: ResolvedCalendar;
+}
+
+function nextFires(schedule: SlotSpec, around: Around, until?: Date): Upcoming {
+  const listed = slots(
+    {
+      ...schedule,
+      ...(around.pause ? { pause: around.pause } : {}),
+      ...(around.calendar ? { calendar: around.calendar } : {}),
+    },
+    { from: around.now, count: around.count, maxSkipped: 50, ...(until ? { until } : {}) },
+  );
+  return {
+    next: listed.filter((fire) => !fire.skipped).map((fire) => fire.time),
+    skipped: listed.filter((fire) => fire.skipped),
+  };
+}
+
+/**
+ * The fires of the deployed schedule: its expression, zone, rate anchor and end date, with the job's pause
+ * (from the ledger) and calendar (from the definition here: the deployed StartRun applies its own copy).
+ */
+function deployedUpcoming(deployed: DeployedSchedule, around: Around): Upcoming {
+  if (deployed.status === 'missing') return { next: [], skipped: [], unlisted: 'none: no schedule' };
+  if (deployed.status === 'none') return { next: [], skipped: [], unlisted: 'none: not deployed' };
+  if (deployed.state === 'DISABLED')
+    return { next: [], skipped: [], unlisted: 'none: the schedule is DISABLED' };
+  try {
+    return nextFires(
+      {
+        expression: deployed.expression,
+        timeZone: deployed.timeZone,
+        ...(deployed.rateAnchor ? { start: deployed.rateAnchor } : {}),
+      },
+      around,
+      deployed.endDate,
+    );
+  } catch (error) {
+    // The Scheduler holds an expression this CLI cannot evaluate: say so in the cell, keep the other jobs.
+    if (!(error instanceof InvalidScheduleExpression)) throw error;
+    return { next: [], skipped: [], unlisted: `(cannot list fires: ${error.message})` };
+  }
+}
+
+/** Where the deployed schedule differs from the job's definition in this working copy. */
+function scheduleDifferences(
+  job: JobDefinition,
+  deployed: Extract<DeployedSchedule, { status: 'found' }>,
+): Array<'expression' | 'timeZone' | 'state'> {
+  const differs: Array<'expression' | 'timeZone' | 'state'> = [];
+  if (deployed.expression !== job.schedule.expression) differs.push('expression');
+  if (deployed.timeZone !== (job.schedule.timeZone ?? 'UTC')) differs.push('timeZone');
+  if (deployed.state !== localState(job)) differs.push('state');
+  return differs;
+}
+
+function localState(job: JobDefinition): 'ENABLED' | 'DISABLED' {
+  return job.schedule.enabled === false ? 'DISABLED' : 'ENABLED';
+}
+
+/** `jobs --aws --json`'s `deployedSchedule`: the Scheduler's fields, and which differ from the definition. */
+function deployedScheduleJson(job: JobDefinition, deployed: DeployedSchedule) {
+  if (deployed.status !== 'found') return deployed;
+  return {
+    status: deployed.status,
+    name: deployed.name,
+    expression: deployed.expression,
+    timeZone: deployed.timeZone,
+    state: deployed.state,
+    startDate: deployed.startDate?.toISOString() ?? null,
+    endDate: deployed.endDate?.toISOString() ?? null,
+    differsFromLocal: scheduleDifferences(job, deployed),
+  };
+}
+
+/** The schedule, time zone and state cells of `jobs --aws`: deployed values, the local one beside a difference. */
+function deployedCells(
+  job: JobDefinition,
+  tz: string,
+  deployed: DeployedSchedule,
+): { schedule: string; timeZone: string; state: string } {
+  const local = job.schedule.expression;
+  if (deployed.status === 'none')
+    return {
+      schedule: `not in the deployed stack\n(local: ${local})`,
+      timeZone: `(local: ${tz})`,
+      state: '-',
+    };
+  if (deployed.status === 'missing') {
+    return {
+      schedule: `schedule ${deployed.name} not found in EventBridge Scheduler (deleted outside the stack? a deploy restores it)\n(local: ${local})`,
+      timeZone: `(local: ${tz})`,
+      state: 'MISSING',
+    };
+  }
+  const differs = scheduleDifferences(job, deployed);
+  return {
+    schedule: differs.includes('expression')
+      ? `deployed: ${deployed.expression}\n(local: ${local})`
+      : deployed.expression,
+    timeZone: differs.includes('timeZone')
+      ? `deployed: ${deployed.timeZone}\n(local: ${tz})`
+      : deployed.timeZone,
+    state: differs.includes('state') ? `${deployed.state}\n(local: ${localState(job)})` : deployed.state,
+  };
 }
 
 /** A calendar in one line: `DE-BY holidays; no SAT, SUN; change freeze 2027-12-20..2028-01-03; only 08:00-18:00`. */
@@ -164,19 +310,35 @@ export async function runCommand(
   if ('dryRun' in options.input && !('dryRun' in job.input.shape)) {
     throw new CliError(`Job "${job.id}" has no dry-run mode; drop --dry-run/--no-dry-run`);
   }
+  if (!options.wait && target.kind === 'local') {
+    throw new CliError('--no-wait works with --aws only: a local run lives in this process and ends with it');
+  }
   if (!options.json)
     io.out(`Starting ${job.id} on ${target.kind === 'local' ? 'the local runtime' : 'AWS'}…`);
   const started = await target.startRun({
     jobId: job.id,
     input: options.input,
     wait: options.wait,
+    // Following can be stopped (Ctrl-C) while the run goes on in AWS: say first how to find it again.
+    onStarted:
+      options.json || target.kind === 'local'
+        ? undefined
+        : (run) =>
+            io.out(
+              `Started ${run.runId}; following it (Ctrl-C stops following, not the run)\n  ${run.executionArn}`,
+            ),
     onProgress: options.json ? undefined : (event) => io.out(progressLine(event)),
   });
   if (started.status === 'RUNNING') {
     io.out(
       options.json
         ? JSON.stringify(started)
-        : `Started ${started.runId}\n  ${started.executionArn}\nFollow it with: stepjobs show ${started.runId} --aws`,
+        : [
+            `Started ${started.runId}`,
+            `  ${started.executionArn}`,
+            `Follow it with: stepjobs show ${started.runId} --aws`,
+            ...consoleLink(started.executionArn),
+          ].join('\n'),
     );
     return ExitCode.OK;
   }
@@ -214,6 +376,15 @@ export async function runCommand(
     return ExitCode.RUN_FAILED;
   }
   return exitCodeFor(run.status);
+}
+
+/** The execution's page in the Step Functions console, as one "Console:" line (none for an odd ARN). */
+function consoleLink(executionArn: string): string[] {
+  const [, partition, , region] = executionArn.split(':');
+  if (partition !== 'aws' || !region) return [];
+  return [
+    `Console: https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`,
+  ];
 }
 
 function summaryLine(run: RunRecord): string {

@@ -1,10 +1,23 @@
 /**
  * Live progress of a run: each state entered and exited, with durations, from the local engine's event log
- * or from GetExecutionHistory on AWS. Both are turned into the same {@link ProgressEvent}.
+ * or from GetExecutionHistory on AWS. Both are turned into the same {@link ProgressEvent}. On AWS, a
+ * Distributed Map's item counts (DescribeMapRun) come as `map` events too, since its items run in child
+ * executions whose events never reach the parent's history.
  */
 
+/** A Distributed Map run's items by state, as DescribeMapRun counts them. */
+export interface MapItemCounts {
+  succeeded: number;
+  failed: number;
+  running: number;
+  pending: number;
+  timedOut: number;
+  aborted: number;
+  total: number;
+}
+
 export interface ProgressEvent {
-  kind: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
+  kind: 'entered' | 'exited' | 'failed' | 'retried' | 'caught' | 'map';
   state: string;
   /** Map iteration index, for states inside a Map. */
   index?: number;
@@ -12,6 +25,8 @@ export interface ProgressEvent {
   durationMs?: number;
   error?: string;
   cause?: string;
+  /** `map` events: the Map run's item counts. */
+  items?: MapItemCounts;
 }
 
 /** Tracks entry times so exits can report durations. */
@@ -46,7 +61,22 @@ export function progressLine(e: ProgressEvent): string {
       return `  ↻ ${name}: retrying`;
     case 'caught':
       return `  ↳ ${name}: error caught, handing over to the failure path`;
+    case 'map':
+      return `  ▦ ${name} items: ${mapCountsText(e.items)}`;
   }
+}
+
+/** `38 succeeded, 2 failed, 8 running, 52 pending of 100`; timed out and aborted only when there are any. */
+export function mapCountsText(items: MapItemCounts | undefined): string {
+  if (!items) return 'no counts yet';
+  return [
+    `${items.succeeded} succeeded`,
+    `${items.failed} failed`,
+    ...(items.timedOut > 0 ? [`${items.timedOut} timed out`] : []),
+    ...(items.aborted > 0 ? [`${items.aborted} aborted`] : []),
+    `${items.running} running`,
+    `${items.pending} pending of ${items.total}`,
+  ].join(', ');
 }
 
 /** Lambda causes are JSON `{"errorType","errorMessage"}`; show the message. */

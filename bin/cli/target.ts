@@ -9,7 +9,7 @@ export type ExecutionStatus =
 export interface StartedRun {
   runId: string;
   executionArn: string;
-  /** RUNNING when started on AWS without `--wait`. */
+  /** RUNNING when started on AWS with `--no-wait`. */
   status: ExecutionStatus;
   error?: string;
   cause?: string;
@@ -35,8 +35,35 @@ export interface RunRequest {
    */
   trigger?: Pick<Trigger, 'type' | 'scheduledTime'>;
   wait: boolean;
+  /** Called once the execution exists, before following it: the caller can say how to find it again. */
+  onStarted?: (run: Pick<StartedRun, 'runId' | 'executionArn'>) => void;
   onProgress?: (event: ProgressEvent) => void;
 }
+
+/**
+ * A job's schedule as EventBridge Scheduler holds it, for `jobs --aws`. Not found and not deployed are states
+ * of their own, not errors: a schedule deleted outside the stack is worth a cell, not a crash.
+ */
+export type DeployedSchedule =
+  | {
+      status: 'found';
+      name: string;
+      expression: string;
+      /** @default UTC (the Scheduler's default when the schedule sets none) */
+      timeZone: string;
+      state: 'ENABLED' | 'DISABLED';
+      startDate?: Date;
+      endDate?: Date;
+      /**
+       * Where a `rate()` counts from: the start date, else the last change (an update without a start date
+       * restarts the count), else the creation.
+       */
+      rateAnchor?: Date;
+    }
+  /** The stack output names the schedule, but the Scheduler has no such schedule. */
+  | { status: 'missing'; name: string }
+  /** The stack names no schedule for the job (not deployed, or deployed before schedules were named). */
+  | { status: 'none' };
 
 export interface Target {
   readonly kind: 'local' | 'aws';
@@ -50,7 +77,9 @@ export interface Target {
    * runs it).
    */
   setScheduleState?(jobId: string, enabled: boolean): Promise<ScheduleStateChange>;
-  /** Start a run of a job; waits for the end when `wait` (always, locally). */
+  /** The job's schedule as deployed (AWS only: locally the definition is the schedule). */
+  deployedSchedule?(jobId: string): Promise<DeployedSchedule>;
+  /** Start a run of a job; follows it to the end when `wait` (always, locally). */
   startRun(request: RunRequest): Promise<StartedRun>;
   close(): Promise<void>;
 }

@@ -237,7 +237,7 @@ describe('AwsTarget.startRun', () => {
     await target.close();
   });
 
-  it('with wait, polls until the execution ends and reports each new history event once', async () => {
+  it('with wait, polls until the execution ends, reading only the new history events each poll', async () => {
     const { clients, sfn } = mocked();
     const name = 'cli-20261130T100000Z-abcdef01';
     const arn = executionArn('heartbeat', name);
@@ -249,16 +249,14 @@ describe('AwsTarget.startRun', () => {
         ? { status: 'RUNNING' }
         : { status: 'FAILED', error: 'Boom', cause: LAMBDA_CAUSE };
     });
-    // Two events per page, so every poll pages through nextToken.
-    sfn.on(GetExecutionHistoryCommand).callsFake((input: { nextToken?: string }) => {
+    // As Step Functions pages: a token marks where its page starts, and the last page has none.
+    sfn.on(GetExecutionHistoryCommand).callsFake((input: { nextToken?: string; maxResults?: number }) => {
       const all = HISTORY_BY_POLL.slice(0, polls).flat();
       const from = input.nextToken ? Number(input.nextToken) : 0;
-      return {
-        events: all.slice(from, from + 2),
-        nextToken: from + 2 < all.length ? String(from + 2) : undefined,
-      };
+      const to = from + (input.maxResults ?? 100);
+      return { events: all.slice(from, to), nextToken: to < all.length ? String(to) : undefined };
     });
-    const target = await AwsTarget.open({ stackName: STACK, clients, pollMs: 1 });
+    const target = await AwsTarget.open({ stackName: STACK, clients, pollMs: 1, historyPageSize: 2 });
     const progress: ProgressEvent[] = [];
 
     const result = await target.startRun({
@@ -277,20 +275,18 @@ describe('AwsTarget.startRun', () => {
     });
     expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(3);
     const historyCalls = sfn.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input);
-    expect(historyCalls.every((i) => i.executionArn === arn)).toBe(true);
+    expect(historyCalls.every((i) => i.executionArn === arn && i.maxResults === 2)).toBe(true);
+    expect(historyCalls.every((i) => i.includeExecutionData === false)).toBe(true);
+    // Each poll starts from the page where the one before stopped: never again from the first page.
     expect(historyCalls.map((i) => i.nextToken ?? null)).toEqual([
       null,
-      '2', // poll 1: 3 events
-      null,
+      '2', // poll 1: events 1-3, ends on the page at 2
       '2',
       '4',
-      '6', // poll 2: 8 events
-      null,
-      '2',
-      '4',
+      '6', // poll 2: events 4-8 (3 read again and skipped), ends on the page at 6
       '6',
       '8',
-      '10', // poll 3: 11 events
+      '10', // poll 3: events 9-11
     ]);
     expect(progress.map((e) => `${e.kind} ${e.state}`)).toEqual([
       'entered StartRun',
