@@ -54,8 +54,10 @@ const PRICE = {
   schedulerInvocation: 1 / 1e6,
   /** X-Ray: one trace per execution (the state machines trace, and sample every run at this rate). */
   trace: 5 / 1e6,
+  /** EventBridge custom events: the run notifier puts one "stepjobs Run Finished" per final run. */
+  event: 1 / 1e6,
 };
-const PARTS = ['transitions', 'lambda', 'writes', 'reads', 'trace'] as const;
+const PARTS = ['transitions', 'lambda', 'writes', 'reads', 'trace', 'events'] as const;
 const MONTH_DAYS = 30;
 const OUT = path.join(REPO_ROOT, 'bench', 'results', 'cost');
 
@@ -190,6 +192,7 @@ async function main(): Promise<void> {
         writes: m.writeUnits * PRICE.writeUnit,
         reads: m.readUnits * PRICE.readUnit,
         trace: PRICE.trace,
+        events: PRICE.event,
       };
       return { ...m, invocationCount: m.invocations.length, durationGbS, initGbS, dollars };
     };
@@ -236,7 +239,7 @@ async function main(): Promise<void> {
         `  transitions ${m.transitions.toFixed(1)} → ${usd(m.dollars.transitions)}` +
           ` | Lambda ${m.invocationCount} invocations, ${m.durationGbS.toFixed(3)} GB-s + INIT ${m.initGbS.toFixed(3)} GB-s → ${usd(m.dollars.lambda)}` +
           ` | DynamoDB ${m.writeUnits.toFixed(1)} WU → ${usd(m.dollars.writes)}, ${m.readUnits.toFixed(1)} RU → ${usd(m.dollars.reads)}` +
-          ` | X-Ray 1 trace → ${usd(m.dollars.trace)}`,
+          ` | X-Ray 1 trace → ${usd(m.dollars.trace)} | EventBridge 1 event → ${usd(m.dollars.events)}`,
         `  per run ${usd(m.total)} (transitions ${pct(m.dollars.transitions, m.total)}, Lambda ${pct(m.dollars.lambda, m.total)}, DynamoDB ${pct(db, m.total)}, X-Ray ${pct(m.dollars.trace, m.total)})` +
           ` | ${perMonth} runs a month: ${usd(m.total * perMonth + scheduler)} incl. Scheduler ${usd(scheduler)}` +
           ` | ledger ${(m.storedBytes / 1024).toFixed(1)} KiB a run, kept ${DEFAULT_RETENTION_DAYS} days: ${usd(storageMonth)} a month in storage`,

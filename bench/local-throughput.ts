@@ -75,7 +75,12 @@ async function main(): Promise<void> {
         {
           overrides: { taskResourceLocalHandlers: noop as never },
           context: {
-            Execution: { Id: `bench-${i}`, Name: `bench-${i}`, StartTime: new Date().toISOString() },
+            Execution: {
+              Id: `bench-${i}`,
+              Name: `bench-${i}`,
+              StartTime: new Date().toISOString(),
+              RedriveCount: 0,
+            },
           },
         },
       ).result;

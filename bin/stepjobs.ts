@@ -23,7 +23,9 @@ import { CliError, ExitCode } from './cli/errors';
 import { actionsCommand, resourceCommand } from './cli/action-commands';
 import { simulatedAccountCommand } from './cli/simulated-account-command';
 import { outboxCommand, parseChannel } from './cli/outbox-command';
+import { redriveCommand, rerunCommand } from './cli/rerun-command';
 import { auditCommand } from './cli/audit-command';
+import { localReportStore, registerReportsCommand } from './cli/reports-command';
 import { jobPreview, previewCommand } from './cli/preview-command';
 import {
   parseCount,
@@ -231,6 +233,55 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     );
 
   program
+    .command('rerun')
+    .argument('<runId>', 'the run to run again (stepjobs history <job> lists runs)')
+    .description('start a new run with the same input as an earlier one (trigger "rerun", naming that run)')
+    .option('--input <json>', 'a different input, as a JSON object')
+    .option('--input-file <file>', 'a different input, from a JSON file')
+    .option('--no-wait', 'with --aws: return once the execution has started')
+    .option('--record', "also print the run's ledger record")
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        runId: string,
+        opts: { input?: string; inputFile?: string; wait?: boolean; record?: boolean; json?: boolean },
+      ) =>
+        run(() => {
+          const given = opts.input !== undefined || opts.inputFile !== undefined;
+          const input = given ? parseRunInput(opts) : undefined;
+          return withTarget(global(), (t) =>
+            rerunCommand(t, jobs, io, {
+              runId,
+              ...(input ? { input } : {}),
+              wait: opts.wait !== false,
+              json: opts.json,
+              showRecord: opts.record,
+            }),
+          );
+        })(),
+    );
+
+  program
+    .command('redrive')
+    .argument('<runId>', 'a FAILED, ABORTED or TIMED_OUT run of the last 14 days')
+    .description('--aws: restart the run’s execution from the state that failed (Step Functions redrive)')
+    .option('--no-wait', 'return once the redrive has started')
+    .option('--record', "also print the run's ledger record")
+    .option('--json', 'machine-readable output')
+    .action(async (runId: string, opts: { wait?: boolean; record?: boolean; json?: boolean }) =>
+      run(() =>
+        withTarget(global(), (t) =>
+          redriveCommand(t, jobs, io, {
+            runId,
+            wait: opts.wait !== false,
+            json: opts.json,
+            showRecord: opts.record,
+          }),
+        ),
+      )(),
+    );
+
+  program
     .command('history')
     .argument('<job>', 'job id')
     .description('runs of a job, newest first, from the ledger')
@@ -305,6 +356,14 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
           return withTarget(global(), (t) => auditCommand(t, jobs, io, parsed));
         })(),
     );
+
+  registerReportsCommand(program, {
+    io,
+    jobIds: jobs.map((job) => job.id),
+    aws: () => (global().aws ? global().stack : undefined),
+    local: (work) => withTarget({ ...global(), aws: false }, (t) => work(localReportStore(t as LocalTarget))),
+    run,
+  });
 
   program
     .command('show')

@@ -26,6 +26,7 @@ import {
   startEmbeddedDynamoDb,
   type EmbeddedDynamoDb,
 } from './embedded-dynamodb';
+import { s3DataDir, startEmbeddedS3, type EmbeddedS3 } from './embedded-s3';
 import { LocalExecutionStore } from './execution-store';
 import { prepareOutbox } from './outbox';
 import { insertRecord, mappingMatches, streamMappings, type StreamMapping } from './run-stream';
@@ -34,6 +35,7 @@ import { prepareSimulatedAccount, type SimulatedAccountSetup } from './simulated
 import { statusChangeEvent, ruleTargetsFor, type ExecutionStatus } from './status-events';
 import { buildOverrides, lambdaContext } from './task-overrides';
 import {
+  buckets,
   lambdaFunctions,
   resolve,
   schedules,
@@ -92,6 +94,12 @@ export interface StartOptions {
   onEvent?: (event: NonNullable<EngineEvent>) => void;
   /** Retry pauses in ms by state name (tests set 0). */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /**
+   * Tests only: what Step Functions does on a redrive, which the local engine lacks (so `stepjobs redrive`
+   * refuses locally): run execution `name` again from state `from` with that state's original input, and
+   * `$$.Execution.RedriveCount` = `count`. The workflow tests use it to show where a redrive resumes.
+   */
+  redrive?: { from: string; input: unknown; count: number };
 }
 
 export interface ExecutionHandle {
@@ -159,6 +167,8 @@ export class LocalRuntime {
     readonly executions: LocalExecutionStore,
     private readonly statusEventRetryMs: readonly number[],
     private readonly onInvoke: LocalRuntimeOptions['onInvoke'],
+    /** The embedded S3 with the template's buckets (`<dataDir>-s3`, or a temporary directory). */
+    readonly s3: EmbeddedS3,
   ) {
     this.functions = lambdaFunctions(template);
     this.jobs = discoverJobs(template);
@@ -177,9 +187,16 @@ export class LocalRuntime {
       : options.dataDir
         ? await connectSharedDynamoDb(options.dataDir)
         : await startEmbeddedDynamoDb();
+    let s3: EmbeddedS3 | undefined;
     try {
       const handlerEndpoint = options.handlerDynamoEndpoint ?? dynamo.endpoint;
       isolateFromAws(handlerEndpoint, options.logLevel ?? 'WARN');
+      // Each process serves the data directory's S3 files on a port of its own (local/embedded-s3.ts).
+      s3 = await startEmbeddedS3({
+        ...(options.dataDir ? { directory: s3DataDir(options.dataDir) } : {}),
+        buckets: buckets(options.template),
+      });
+      process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
       // The handlers' clients take the same transport as this runtime's (a data directory's store).
       if (dynamo.requestHandler && handlerEndpoint === dynamo.endpoint) {
         provideDynamoDbTransport(handlerEndpoint, dynamo.requestHandler as never);
@@ -206,8 +223,10 @@ export class LocalRuntime {
         executions,
         options.statusEventRetryMs ?? STATUS_EVENT_RETRY_MS,
         options.onInvoke,
+        s3,
       );
     } catch (error) {
+      await s3?.stop();
       await dynamo.stop();
       throw error;
     }
@@ -237,7 +256,7 @@ export class LocalRuntime {
     // Build (and validate) the machine first: the first run of a job spends hundreds of ms here, and the
     // engine stamps `$$.Execution.StartTime` itself when the run begins, so the run record's startedAt and
     // the status-change event's startDate would otherwise disagree by that much.
-    const machine = this.machine(job);
+    const machine = options.redrive ? this.machineFrom(job, options.redrive.from) : this.machine(job);
     let aborted = false;
     let abortEngine: (() => void) | undefined;
     const result = (async (): Promise<ExecutionResult> => {
@@ -250,7 +269,7 @@ export class LocalRuntime {
         input: inputText,
       });
       const execution = machine.run(
-        input as never,
+        (options.redrive ? options.redrive.input : input) as never,
         this.runOptions(job, name, executionArn, startedAt, input, options),
       );
       abortEngine = execution.abort;
@@ -325,6 +344,8 @@ export class LocalRuntime {
       StartTime: startedAt.toISOString(),
       Input: input,
       RoleArn: `arn:aws:iam::000000000000:role/${job.stateMachineLogicalId}Role`,
+      // Step Functions' count of redrives: 0 until an execution is redriven (local mode never redrives).
+      RedriveCount: options.redrive?.count ?? 0,
     };
     return {
       overrides: {
@@ -452,7 +473,19 @@ export class LocalRuntime {
 
   async stop(): Promise<void> {
     provideDynamoDbTransport(this.dynamo.endpoint, undefined);
+    await this.s3.stop();
     await this.dynamo.stop();
+  }
+
+  /** The job's machine started at another state (tests' redrive; not cached). */
+  private machineFrom(job: LocalJob, from: string): StateMachine {
+    const definition = withLocalExecutionText(job.definition) as { States: Record<string, unknown> };
+    if (!definition.States[from]) throw new TemplateError(`Job ${job.jobId} has no state "${from}"`);
+    // The states before `from` are now unreachable, which validation refuses; the definition itself is the
+    // one `machine()` validates.
+    return new StateMachine({ ...definition, StartAt: from } as never, {
+      validationOptions: { noValidate: true },
+    });
   }
 
   private machine(job: LocalJob): StateMachine {

@@ -43,6 +43,8 @@ export function localArn(template: CfnTemplate, logicalId: string): string {
       return `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
     case 'AWS::SNS::Topic':
       return `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
+    case 'AWS::S3::Bucket':
+      return `arn:aws:s3:::${localBucketName(logicalId)}`;
     default:
       return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource.Type}/${logicalId}`;
   }
@@ -102,6 +104,8 @@ function resolveRef(template: CfnTemplate, id: string): string {
     case 'AWS::Scheduler::Schedule':
     case 'AWS::Logs::LogGroup':
       return id;
+    case 'AWS::S3::Bucket':
+      return localBucketName(id);
     default:
       return localArn(template, id);
   }
@@ -112,6 +116,20 @@ function resolveGetAtt(template: CfnTemplate, id: string, attr: string): string 
   if (attr === 'Name') return id;
   if (attr === 'StreamArn') return `${localArn(template, id)}/stream/local`;
   return `${localArn(template, id)}/${attr}`;
+}
+
+/**
+ * A bucket's local name: its logical id in lower case, a valid S3 bucket name (3-63 letters, digits and
+ * dashes); a longer id keeps its start and its hash suffix.
+ */
+export function localBucketName(logicalId: string): string {
+  const name = logicalId.toLowerCase().replace(/[^a-z0-9-]/g, '');
+  return name.length <= 63 ? name.padEnd(3, '0') : `${name.slice(0, 54)}-${name.slice(-8)}`;
+}
+
+/** The local names of every S3 bucket in the template. */
+export function buckets(template: CfnTemplate): string[] {
+  return resourcesOfType(template, 'AWS::S3::Bucket').map(([logicalId]) => localBucketName(logicalId));
 }
 
 export function resourcesOfType(template: CfnTemplate, type: string): Array<[string, CfnResource]> {

@@ -53,6 +53,8 @@ export const TriggerType = {
   CATCHUP: 'catchup',
   /** A run `stepjobs backfill` started for a past slot, through the slot claim. */
   BACKFILL: 'backfill',
+  /** A new run of an earlier run's input (`stepjobs rerun`); `relatedRunId` names the earlier run. */
+  RERUN: 'rerun',
 } as const;
 export type TriggerType = (typeof TriggerType)[keyof typeof TriggerType];
 
@@ -93,8 +95,16 @@ export const LifecycleState = {
   SUCCEEDED_UNRECORDED: 'SucceededUnrecorded',
   SKIPPED: 'Skipped',
   REJECTED: 'Rejected',
+  /** FailRun could not record the failure: the execution fails here with the step's error. */
   FAILED: 'Failed',
+  /** After FailRun reopened a redriven run: back to the state whose failure was caught. */
+  RESUME: 'Resume',
 } as const;
+
+/** Where the catch of a job state puts that state's name for FailRun (a Pass state `<state>Caught`). */
+export const FAILED_STATE_PATH = '$.failedState';
+/** Where FailRun puts the state to resume, when a redrive reopened the run. */
+export const RESUME_PATH = '$.redrive.resume';
 
 /** Error names that cross the Lambda / Step Functions boundary; Retry and Catch match on them exactly. */
 export const ErrorName = {
@@ -105,6 +115,13 @@ export const ErrorName = {
   LEDGER_UNAVAILABLE: 'LedgerUnavailable',
   /** A job step could not record its start, so its logic did not run: safe to retry. */
   STEP_NOT_STARTED: 'StepNotStarted',
+  /**
+   * FailRun's own failure of the execution, when the step's error name is one the lifecycle reserves (a
+   * `States.` or `Lambda.` error, a ledger error) and so cannot be raised again as it is.
+   */
+  STEP_FAILED: 'StepFailed',
+  /** A redrive cannot reopen its run: another run holds the job lock. */
+  REDRIVE_BLOCKED: 'RedriveBlocked',
 } as const;
 
 /** Tag and attribute names that deployments and the CLI agree on. */
@@ -114,6 +131,8 @@ export const STACK_OUTPUT = {
   STATE_MACHINE_ARN_PREFIX: 'StateMachineArn',
   SCHEDULE_NAME_PREFIX: 'ScheduleName',
   JOBS: 'Jobs',
+  /** The bucket job reports are written to (the audit digest's); `stepjobs reports --aws` reads it. */
+  REPORT_BUCKET: 'ReportBucketName',
 } as const;
 
 /** Step Functions refuses a larger execution input (StartExecution); local mode refuses it the same way. */

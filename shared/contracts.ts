@@ -16,14 +16,22 @@ export const Trigger = z.strictObject({
     TriggerType.CLI,
     TriggerType.CATCHUP,
     TriggerType.BACKFILL,
+    TriggerType.RERUN,
   ]),
   /** ISO time of the scheduled slot (schedule, catch-up and backfill triggers; required for the last two). */
   scheduledTime: z.optional(z.string()),
   scheduleArn: z.optional(z.string()),
   /** The Scheduler's delivery attempt number, from 1 (the Scheduler substitutes it as a string). */
   attempt: z.optional(z.coerce.number().check(z.int(), z.positive())),
-  /** Who started a manual run, when known (the CLI sends the caller's identity ARN). */
+  /**
+   * Who started a manual run, when known: the CLI sends the caller's identity ARN; for a console run it comes
+   * later, from CloudTrail (`principalSource: cloudtrail`).
+   */
   principal: z.optional(z.string()),
+  /** Where `principal` came from when not from the caller itself: `cloudtrail`. */
+  principalSource: z.optional(z.string()),
+  /** A rerun's original run. */
+  relatedRunId: z.optional(z.string()),
 });
 export type Trigger = z.infer<typeof Trigger>;
 
@@ -101,9 +109,23 @@ export const FinishRunEvent = z.object({
 });
 export type FinishRunEvent = z.infer<typeof FinishRunEvent>;
 
+/**
+ * What a task needs to reopen its run when Step Functions redrives the execution: `$$.Execution.RedriveCount`
+ * (0 until a redrive), and the job's lock settings, baked in at synth.
+ */
+export const RedriveRef = z.object({
+  count: z.int().check(z.nonnegative()),
+  overlap: z.enum([OverlapPolicy.SKIP, OverlapPolicy.ALLOW, OverlapPolicy.QUEUE]),
+  leaseSeconds: z.int().check(z.positive()),
+});
+export type RedriveRef = z.infer<typeof RedriveRef>;
+
 export const FailRunEvent = z.object({
   run: RunRef,
   error: StatesError,
+  /** The state whose failure was caught (a job step, a Map): where a redrive of this execution resumes. */
+  failedState: z.optional(z.string()),
+  redrive: z.optional(RedriveRef),
 });
 export type FailRunEvent = z.infer<typeof FailRunEvent>;
 
@@ -124,6 +146,8 @@ export const StepEnvelope = z.object({
   run: RunRef,
   step: StepRef,
   data: z.unknown(),
+  /** Absent inside a Distributed Map, whose Express children have no redrive of their own. */
+  redrive: z.optional(RedriveRef),
 });
 export type StepEnvelope = z.infer<typeof StepEnvelope>;
 

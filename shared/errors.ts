@@ -2,7 +2,7 @@
  * Named domain errors. Step Functions Retry/Catch and the local engine match on `error.name`, so every class
  * sets it explicitly (minifiers rename classes).
  */
-import type { PauseInfo } from './ledger/items';
+import type { ErrorInfo, PauseInfo } from './ledger/items';
 import { pauseText } from './ledger/pause';
 
 export class StepJobsError extends Error {
@@ -84,6 +84,46 @@ export class RunAlreadyFinal extends StepJobsError {
     super(`Run ${runId} is already final (${status})`);
     this.name = 'RunAlreadyFinal';
   }
+}
+
+/** A redriven execution cannot reopen its run: another run holds the job lock (the run is left as it was). */
+export class RedriveBlocked extends StepJobsError {
+  constructor(
+    readonly runId: string,
+    readonly holderRunId: string,
+  ) {
+    super(
+      `Run ${runId} cannot be redriven now: run ${holderRunId} holds the job lock; redrive again when it has ended`,
+    );
+    this.name = 'RedriveBlocked';
+  }
+}
+
+/**
+ * FailRun's failure of the execution after it recorded the run FAILED: FailRun is then the state that failed,
+ * which is where Step Functions restarts a redrive (and FailRun resumes the failed step from there). It carries
+ * the step's error name, or StepFailed when that name is reserved (see {@link executionFailure}).
+ */
+export class ExecutionFailure extends StepJobsError {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** Error names FailRun must not raise as they are: the state machine retries or catches them itself. */
+const RESERVED_ERROR = /^(States\.|Lambda\.|LedgerUnavailable$|StepNotStarted$|LockHeld$)/;
+
+/** The error FailRun fails the execution with, for the step's error `{ name, cause }`. */
+export function executionFailure(failedState: string | undefined, error: ErrorInfo): ExecutionFailure {
+  const where = failedState ? `${failedState} failed: ` : '';
+  if (RESERVED_ERROR.test(error.name)) {
+    return new ExecutionFailure(
+      'StepFailed',
+      `${where}${error.name}${error.cause ? `: ${error.cause}` : ''}`,
+    );
+  }
+  return new ExecutionFailure(error.name, `${where}${error.cause ?? error.name}`);
 }
 
 export class ConfigError extends StepJobsError {

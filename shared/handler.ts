@@ -22,6 +22,7 @@ import { describeError, InvalidInput, LedgerUnavailable, StepNotStarted } from '
 import type { Ledger } from './ledger/ledger';
 import { logger, metrics, MetricUnit, tracing } from './powertools';
 import { fieldIssues } from './validation';
+import { reopenRun } from './ledger/run-redrive';
 
 export type InvokeFn<R> = (event: unknown, context?: Partial<Context>) => Promise<R>;
 export type TaskHandler<R> = InvokeFn<R> & { forEnv(env: Env): InvokeFn<R> };
@@ -157,6 +158,9 @@ export function jobStep<S extends z.ZodMiniType, R>(
       const started = deps.now();
       let attempt: number;
       try {
+        // A redriven execution runs this step again: reopen the run first (once per redrive; see Ledger).
+        const { redrive } = envelope;
+        if (redrive && redrive.count > 0) await reopenRun(deps.ledger, run, redrive, started);
         attempt = await deps.ledger.runs.startStep(
           run.runId,
           step.name,

@@ -15,15 +15,32 @@ export function duration(ms: number | undefined): string {
   return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
-/** Who or what started the run: `schedule <slot>`, `cli (<principal>)`, `backfill of <slot>`, `manual`. */
+/**
+ * Who or what started the run: `schedule <slot>`, `cli (<principal>)`, `backfill of <slot>`, `rerun of <run>`,
+ * `manual (<principal>, from CloudTrail)`, or `manual (caller unknown)` when nobody said who.
+ */
 export function triggerText(run: Pick<RunRecord, 'trigger'>): string {
   const t = run.trigger;
+  const by = t.principal ? ` (${t.principal})` : '';
   if (t.type === 'schedule')
     return `schedule ${t.scheduledTime ?? ''}${t.attempt && t.attempt > 1 ? ` (attempt ${t.attempt})` : ''}`;
-  if (t.type === 'cli') return t.principal ? `cli (${t.principal})` : 'cli';
-  if (t.type === 'catchup' || t.type === 'backfill')
-    return `${t.type} of ${t.scheduledTime ?? ''}${t.principal ? ` (${t.principal})` : ''}`;
-  return t.principal ? `manual (${t.principal})` : 'manual';
+  if (t.type === 'cli') return `cli${by}`;
+  if (t.type === 'catchup' || t.type === 'backfill') return `${t.type} of ${t.scheduledTime ?? ''}${by}`;
+  if (t.type === 'rerun') return `rerun of ${t.relatedRunId ?? '?'}${by}`;
+  if (!t.principal) return 'manual (caller unknown)';
+  return `manual (${t.principal}${t.principalSource ? `, from ${t.principalSource === 'cloudtrail' ? 'CloudTrail' : t.principalSource}` : ''})`;
+}
+
+/**
+ * Who started the run, as a summary says it. A console run's caller comes from CloudTrail, minutes after the
+ * start and only in an account whose trail logs management events; until then it is unknown, and we say so.
+ */
+export function principalText(run: Pick<RunRecord, 'trigger'>): string {
+  const t = run.trigger;
+  if (t.principal) return t.principal;
+  if (t.type === 'schedule') return 'EventBridge Scheduler';
+  if (t.type === 'catchup') return 'the sweep (catch-up)';
+  return 'unknown (a console or API caller; CloudTrail names it when the account has a trail)';
 }
 
 /** The status with what explains it: `SKIPPED (paused: …)`, `DUPLICATE of <run>`. */

@@ -33,6 +33,11 @@ const AppConfigSchema = z.strictObject({
       message: `must be one of the CloudWatch Logs retention periods (${RETENTION_VALUES.join(', ')})`,
     }),
   tableDeletionProtection: z.boolean(),
+  /**
+   * Days a job report (the audit digest's, in the job's report bucket) is kept before an S3 lifecycle rule
+   * deletes it. @default 400
+   */
+  reportRetentionDays: z.number().int().min(1).max(36_500).default(400),
   /** An email address subscribed to the alarm topic; null for none (subscribe to the topic's output yourself). */
   alarmEmail: z.email().nullable(),
   /**

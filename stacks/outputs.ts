@@ -5,6 +5,7 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { STACK_OUTPUT } from '../shared/constants';
+import { JobDefinitionError } from '../workflows/job-definition';
 import type { JobWorkflow } from './constructs/job-workflow';
 
 /** `clean-old-volumes` → `CleanOldVolumes`: job ids in construct ids and output keys. */
@@ -41,6 +42,21 @@ export function addDiscoveryOutputs(
         value: workflow.notifyTopic.topicArn,
       });
     }
+  }
+  // One report bucket per app: `stepjobs reports` reads the one this output names.
+  const [reporting, second] = workflows.filter((w) => w.createdReportBucket);
+  if (reporting && second) {
+    throw new JobDefinitionError(
+      second.definition.id,
+      'steps',
+      `asks for a report bucket, but job ${reporting.definition.id} has the app's one`,
+    );
+  }
+  if (reporting?.createdReportBucket) {
+    new CfnOutput(stack, STACK_OUTPUT.REPORT_BUCKET, {
+      description: `The bucket job ${reporting.definition.id} writes its reports to (stepjobs reports)`,
+      value: reporting.createdReportBucket.bucketName,
+    });
   }
   new CfnOutput(stack, STACK_OUTPUT.JOBS, {
     description: 'Every job: [{ id, stateMachineArn, scheduleName }]',

@@ -4,6 +4,7 @@ import type * as z from '../shared/zod';
 import { validateJobs, type JobDefinition } from '../workflows/job-definition';
 import type { AppConfig } from './app-config';
 import { Alarms } from './constructs/alarms';
+import { CallerRecorder } from './constructs/caller-recorder';
 import { JobsDashboard } from './constructs/dashboard';
 import { JobWorkflow } from './constructs/job-workflow';
 import { LedgerTable } from './constructs/ledger-table';
@@ -54,6 +55,8 @@ export class StepJobsStack extends Stack {
           defaults,
           namePrefix: this.stackName,
           topicKey,
+          allJobIds: props.jobs.map((job) => job.id),
+          reportRetentionDays: config.reportRetentionDays,
           ...(props.calendarDate ? { calendarDate: props.calendarDate } : {}),
         }),
     );
@@ -69,6 +72,7 @@ export class StepJobsStack extends Stack {
         scheduleArn: w.schedule.scheduleArn,
       })),
     });
+    new CallerRecorder(this, 'Callers', { defaults, stateMachines: workflows.map((w) => w.stateMachine) });
     const alarms = new Alarms(this, 'Alarms', {
       jobs: workflows.map((w) => ({
         jobId: w.definition.id,

@@ -6,6 +6,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -121,6 +122,15 @@ export interface StepBuilder {
   catchFailures<T extends sfn.Map | sfn.DistributedMap | sfn.Parallel | sfn.TaskStateBase>(state: T): T;
   /** The JSONPath `run` reference to pass into Map items (`{'run.$': '$.run'}`) so their tasks can record steps. */
   readonly runPath: string;
+  /** The id of every job of the app, this one included: for a job that reports on the others. */
+  readonly allJobIds: readonly string[];
+  /**
+   * The job's report bucket, created in the job's scope on first call: S3-managed encryption, TLS only, no
+   * public access, reports expired after the app's `reportRetentionDays` (cdk.json). The stack names it in
+   * its `ReportBucketName` output, which `stepjobs reports --aws` reads; one job of the app may have one.
+   * Grant the job's task what it needs on it (`policies`).
+   */
+  reportBucket(): IBucket;
 }
 
 /**

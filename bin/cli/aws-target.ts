@@ -5,11 +5,13 @@
  * {@link ExecutionHistoryReader}) and DescribeMapRun for a Distributed Map's item counts.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
   GetExecutionHistoryCommand,
+  RedriveExecutionCommand,
   SFNClient,
   StartExecutionCommand,
   type GetExecutionHistoryCommandInput,
@@ -66,6 +68,8 @@ export function explainAwsError(error: unknown, stackName: string, action?: stri
     );
   }
   if (name === 'InvalidExecutionInput') return new CliError(`Step Functions refused the input: ${message}`);
+  if (name === 'ExecutionNotRedrivable')
+    return new CliError(`Step Functions cannot redrive this execution: ${message}`);
   if (/Region is missing/i.test(message))
     return new CliError('No AWS region set. Set AWS_REGION or use a profile with a region.');
   if (name === 'ValidationError' && /does not exist/.test(message)) {
@@ -189,6 +193,20 @@ export class AwsTarget implements Target {
     return { runId, executionArn, ...(await this.follow(runId, executionArn, request.onProgress)) };
   }
 
+  async redrive(
+    executionArn: string,
+    request: Pick<RunRequest, 'wait' | 'onStarted' | 'onProgress'>,
+  ): Promise<StartedRun> {
+    await this.call('states:RedriveExecution', () =>
+      // The client token makes a retried call one redrive, not two.
+      this.clients.sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: randomUUID() })),
+    );
+    const runId = executionArn.split(':').pop() ?? '';
+    if (!request.wait) return { runId, executionArn, status: 'RUNNING' };
+    request.onStarted?.({ runId, executionArn });
+    return { runId, executionArn, ...(await this.follow(runId, executionArn, request.onProgress, true)) };
+  }
+
   /**
    * Poll the execution until it is no longer RUNNING: each poll asks DescribeExecution for the status, reads
    * only the history events added since the last poll, and asks each Distributed Map run still going for its
@@ -198,6 +216,8 @@ export class AwsTarget implements Target {
     runId: string,
     executionArn: string,
     onProgress?: (event: ProgressEvent) => void,
+    /** A redriven execution: show only what happens after its latest redrive. */
+    redriven = false,
   ): Promise<{ status: ExecutionStatus; error?: string; cause?: string }> {
     const sfn = this.clients.sfn;
     const history = new ExecutionHistoryReader(
@@ -216,11 +236,20 @@ export class AwsTarget implements Target {
           sfn.send(new DescribeExecutionCommand({ executionArn })),
         );
         const status = (described.status ?? 'RUNNING') as ExecutionStatus;
-        const events = await history.read();
-        if (status !== 'RUNNING' && !history.ended) events.push(...(await history.reread()));
+        // Just after RedriveExecution the execution may still say how the last attempt ended, or be pending:
+        // it is going until the history shows the redrive.
+        const going = status === 'RUNNING' || status === 'PENDING_REDRIVE' || redriven;
+        let events = await history.read();
+        if (!going && !history.ended) events.push(...(await history.reread()));
+        if (redriven) {
+          // What the attempts before the latest redrive did is history: start after its ExecutionRedriven.
+          const at = events.map((e) => e.type).lastIndexOf('ExecutionRedriven');
+          if (at >= 0) redriven = false;
+          events = at >= 0 ? events.slice(at + 1) : [];
+        }
         for (const event of progress.push(events)) onProgress?.(event);
         for (const event of await mapRuns.poll(progress.mapRuns)) onProgress?.(event);
-        if (status !== 'RUNNING') return { status, error: described.error, cause: described.cause };
+        if (!going) return { status, error: described.error, cause: described.cause };
         await new Promise((resolve) => setTimeout(resolve, this.pollMs));
       }
     } catch (error) {

@@ -21,7 +21,7 @@ import { jobReports } from './job-reports';
 import { lastRunText, runDetailText, runsTable, shortTime, statusText, table, zoned } from './format';
 import { progressLine, shortCause } from './progress';
 import type { Output } from './output';
-import type { DeployedSchedule, Target } from './target';
+import type { DeployedSchedule, RunRequest, StartedRun, Target } from './target';
 
 export type { Output } from './output';
 
@@ -302,6 +302,8 @@ export async function runCommand(
     wait: boolean;
     json?: boolean;
     showRecord?: boolean;
+    /** A rerun's trigger (`stepjobs rerun`). @default a CLI run */
+    trigger?: RunRequest['trigger'];
   },
 ): Promise<number> {
   const job = jobDefinition(jobs, options.jobId);
@@ -319,6 +321,7 @@ export async function runCommand(
     jobId: job.id,
     input: options.input,
     wait: options.wait,
+    ...(options.trigger ? { trigger: options.trigger } : {}),
     // Following can be stopped (Ctrl-C) while the run goes on in AWS: say first how to find it again.
     onStarted:
       options.json || target.kind === 'local'
@@ -329,6 +332,20 @@ export async function runCommand(
             ),
     onProgress: options.json ? undefined : (event) => io.out(progressLine(event)),
   });
+  return reportRun(target, job, io, started, options);
+}
+
+/**
+ * What `run` prints once the execution has ended (or, with `--no-wait`, started): the ledger's record of the
+ * run, the job's own report, and the exit code its status means. `rerun` and `redrive` print the same.
+ */
+export async function reportRun(
+  target: Target,
+  job: JobDefinition,
+  io: Output,
+  started: StartedRun,
+  options: { json?: boolean; showRecord?: boolean },
+): Promise<number> {
   if (started.status === 'RUNNING') {
     io.out(
       options.json

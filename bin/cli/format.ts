@@ -95,6 +95,11 @@ export function runDetailText(detail: RunDetail): string {
     lines.push(`  calendar   ran in an exclusion (${run.calendarExclusion}): only scheduled runs skip it`);
   if (run.relatedRunId && (run.trigger.type === 'catchup' || run.trigger.type === 'backfill'))
     lines.push(`  replaces   ${run.relatedRunId}, which skipped this slot`);
+  for (const earlier of run.redrives ?? [])
+    lines.push(
+      `  redriven   ${shortTime(earlier.at)}, after it ended ${earlier.status}${earlier.error ? ` (${earlier.error.name})` : ''}`,
+    );
+  if (run.hint) lines.push(`  what next  ${run.hint}`);
   if (run.resumedAfter)
     lines.push(`  resumed    first run after a pause that ended: ${pauseText(run.resumedAfter)}`);
   if (run.finalizedBy) lines.push(`  finalized  by the ${run.finalizedBy}`);

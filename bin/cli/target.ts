@@ -33,7 +33,7 @@ export interface RunRequest {
    * The run's trigger when it is not a plain CLI run: a backfill names its slot. The caller's identity is
    * added as its principal. @default { type: 'cli' }
    */
-  trigger?: Pick<Trigger, 'type' | 'scheduledTime'>;
+  trigger?: Pick<Trigger, 'type' | 'scheduledTime' | 'relatedRunId'>;
   wait: boolean;
   /** Called once the execution exists, before following it: the caller can say how to find it again. */
   onStarted?: (run: Pick<StartedRun, 'runId' | 'executionArn'>) => void;
@@ -81,5 +81,13 @@ export interface Target {
   deployedSchedule?(jobId: string): Promise<DeployedSchedule>;
   /** Start a run of a job; follows it to the end when `wait` (always, locally). */
   startRun(request: RunRequest): Promise<StartedRun>;
+  /**
+   * Redrive a failed, aborted or timed-out execution (RedriveExecution): it restarts from the state that
+   * failed, with the same ARN. AWS only: the local engine has no redrive.
+   */
+  redrive?(
+    executionArn: string,
+    request: Pick<RunRequest, 'wait' | 'onStarted' | 'onProgress'>,
+  ): Promise<StartedRun>;
   close(): Promise<void>;
 }

@@ -135,6 +135,14 @@ export interface RunRecord {
   expiresAt: number;
   /** Who finalized it when not the state machine itself (`reconciler`, `sweep`). */
   finalizedBy?: string;
+  /** How many times Step Functions redrove the execution, as of the last attempt that reopened the run. */
+  redriveCount?: number;
+  /** When the last redrive reopened the run. */
+  redrivenAt?: string;
+  /** How each earlier attempt of a redriven run ended, oldest first (the record of those ends is kept). */
+  redrives?: Array<{ at: string; status: RunStatus; endedAt?: string; error?: ErrorInfo }>;
+  /** What an operator can do about this outcome (a DUPLICATE's way to run the slot's work again). */
+  hint?: string;
   /**
    * What the run notifier sent about it to people (the topic, Slack) and what it could not send. Absent when
    * the run was only put on the event bus, which every final run is.

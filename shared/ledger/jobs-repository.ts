@@ -9,7 +9,8 @@ import { keys } from './keys';
 
 /** Counters are top-level attributes (`count_SUCCEEDED`, ...) so `ADD` works without creating a map first. */
 const COUNTER_PREFIX = 'count_';
-const counterAttribute = (status: RunStatus) => `${COUNTER_PREFIX}${status}`;
+/** The job-state attribute that counts runs ended `status`. */
+export const counterAttribute = (status: RunStatus) => `${COUNTER_PREFIX}${status}`;
 
 export interface LockGrant {
   /** The run whose expired lease this acquisition replaced, if any. */

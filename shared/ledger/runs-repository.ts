@@ -19,15 +19,7 @@ import {
   type KeySource,
   type SortRange,
 } from './index-pages';
-import type {
-  ActionRecord,
-  ErrorInfo,
-  NotificationRecord,
-  Page,
-  RunInputs,
-  RunRecord,
-  StepRecord,
-} from './items';
+import type { ActionRecord, ErrorInfo, Page, RunInputs, RunRecord, StepRecord } from './items';
 import { keys, TABLE_KEYS } from './keys';
 
 export interface ListRunsOptions {
@@ -235,6 +227,29 @@ export class RunsRepository {
   }
 
   /**
+   * Every run of a job started in [since, until), newest first, following the cursor page by page: for a
+   * reader that needs a whole window (the audit digest), however many runs it holds. Each page is one
+   * unfiltered {@link listByJob} page: one query of GSI1 (the window is its key condition) plus one batch
+   * read, never a Scan, whatever the length of the history. @default pageSize 100
+   */
+  async *allByJob(
+    jobId: string,
+    window: { since: string; until: string; pageSize?: number },
+  ): AsyncGenerator<RunRecord> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listByJob(jobId, {
+        since: window.since,
+        until: window.until,
+        limit: window.pageSize ?? 100,
+        ...(cursor ? { cursor } : {}),
+      });
+      yield* page.items;
+      cursor = page.cursor;
+    } while (cursor);
+  }
+
+  /**
    * Runs of every job, newest first, for audit: by status over GSI3, or over all final statuses merged with
    * the RUNNING runs of `running` (each job's window, as for {@link listByJob}).
    */
@@ -306,37 +321,6 @@ export class RunsRepository {
         more: false,
       };
     };
-  }
-
-  /** One step of a run (the top-level step when `itemIndex` is absent), or `undefined` when it never started. */
-  async findStep(runId: string, name: string, itemIndex?: number): Promise<StepRecord | undefined> {
-    const res = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.step(runId, name, itemIndex) }),
-    );
-    return res.Item ? stripKeys<StepRecord>(res.Item) : undefined;
-  }
-
-  /**
-   * Record what the run notifier sent about a final run. The condition keeps it off a run that is RUNNING
-   * again (redriven) or gone; such a run's next final status gets its own notification.
-   */
-  async recordNotification(runId: string, notification: NotificationRecord): Promise<boolean> {
-    try {
-      await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.run(runId),
-          UpdateExpression: 'SET notification = :n',
-          ConditionExpression: 'attribute_exists(pk) AND #status <> :running',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':n': notification, ':running': RunStatus.RUNNING },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
   }
 
   /** Record the start of an attempt of a step; returns the attempt number (1 for the first). */

@@ -4,13 +4,21 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { Decision, LifecycleState, OverlapPolicy } from '../../shared/constants';
+import {
+  Decision,
+  ErrorName,
+  FAILED_STATE_PATH,
+  LifecycleState,
+  OverlapPolicy,
+  RESUME_PATH,
+} from '../../shared/constants';
 import { unnamedCalendar, type ResolvedCalendar } from '../../shared/calendar';
 import type { JobMachine } from '../../shared/config';
 import { JobSettings } from '../../shared/contracts';
@@ -30,7 +38,14 @@ import {
 import { acknowledgeWildcardResources, STAR_RESOURCE_FINDING } from '../nag';
 import type { LifecycleFunctions } from './lifecycle-functions';
 import { LIFECYCLE_TIMEOUT } from './lifecycle-functions';
-import { LAMBDA_TRANSIENT_RETRY, LEDGER_RETRY, lockHeldRetry, STEP_NOT_STARTED_RETRY } from './retries';
+import {
+  LAMBDA_TRANSIENT_ERRORS,
+  LAMBDA_TRANSIENT_RETRY,
+  LEDGER_RETRY,
+  lockHeldRetry,
+  STEP_NOT_STARTED_RETRY,
+} from './retries';
+import { DEFAULT_REPORT_RETENTION_DAYS, ReportBucket } from './report-bucket';
 import { ScheduleTrigger } from './schedule-trigger';
 import { secureTopic } from './secure-topic';
 import { TaskFunction, type TaskFunctionDefaults } from './task-function';
@@ -45,6 +60,10 @@ export interface JobWorkflowProps {
   readonly calendarDate?: Date;
   /** The key of the job's own summary topic, when it has one. */
   readonly topicKey: kms.IKey;
+  /** The id of every job of the app, for a job that reports on the others. @default this job's id only */
+  readonly allJobIds?: readonly string[];
+  /** How long the job's reports are kept, when it has a report bucket. @default DEFAULT_REPORT_RETENTION_DAYS */
+  readonly reportRetentionDays?: number;
 }
 
 /** Default Lambda and task timeout of a job step. */
@@ -92,12 +111,16 @@ export class JobWorkflow extends Construct implements StepBuilder {
   private readonly defaults: TaskFunctionDefaults;
   private readonly functions: Construct;
   private readonly failRun: sfn.TaskStateBase;
+  private readonly resume: sfn.Choice;
   private readonly caught = new Set<sfn.State>();
   private readonly invoked = new Set<lambda.IFunction>();
   private readonly taskIds = new Set<string>();
   private readonly taskFns: lambda.IFunction[] = [];
   /** The job's own summary topic, when its `notify.topic` is `job`. */
   readonly notifyTopic?: sns.ITopic;
+  readonly allJobIds: readonly string[];
+  private readonly reportRetentionDays: number;
+  private reports?: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: JobWorkflowProps) {
     super(scope, id);
@@ -106,18 +129,33 @@ export class JobWorkflow extends Construct implements StepBuilder {
     this.defaults = props.defaults;
     this.calendarDate = props.calendarDate ?? new Date();
     this.ledgerTable = props.defaults.ledgerTable;
+    this.allJobIds = props.allJobIds ?? [definition.id];
+    this.reportRetentionDays = props.reportRetentionDays ?? DEFAULT_REPORT_RETENTION_DAYS;
     this.functions = new Construct(this, 'Functions');
 
     const failed = this.failWithError(LifecycleState.FAILED);
+    // Each caught state adds its branch (catchFailures); anything else cannot come back from FailRun.
+    this.resume = new sfn.Choice(this, LifecycleState.RESUME).otherwise(failed);
     this.failRun = this.invoke(LifecycleState.FAIL_RUN, lifecycle.failRun, {
-      payload: { 'run.$': '$.run', 'error.$': STATES_ERROR_PATH },
-      resultPath: sfn.JsonPath.DISCARD,
+      payload: {
+        'run.$': '$.run',
+        'error.$': STATES_ERROR_PATH,
+        'failedState.$': FAILED_STATE_PATH,
+        redrive: this.redriveRef,
+      },
+      resultPath: '$.redrive',
       timeout: LIFECYCLE_TIMEOUT,
     });
     this.failRun.addRetry(LEDGER_RETRY);
-    // `Failed` fails the execution with the step's error at $.error, which the reconciler then records.
-    this.failRun.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.failRunError' });
-    this.failRun.next(failed);
+    // FailRun records the run and then fails the execution itself (tasks/lifecycle/fail-run.ts): it is the state
+    // that failed, where Step Functions restarts a redrive, and from where FailRun resumes the failed step. Only
+    // when it cannot record (the ledger, Lambda itself) does the execution end in `Failed`, with the step's
+    // error, for the reconciler to record.
+    this.failRun.addCatch(failed, {
+      errors: [ErrorName.LEDGER_UNAVAILABLE, ...LAMBDA_TRANSIENT_ERRORS],
+      resultPath: '$.failRunError',
+    });
+    this.failRun.next(this.resume);
 
     const startRun = this.startRun(lifecycle.startRun);
     const steps = definition.steps(this);
@@ -230,6 +268,17 @@ export class JobWorkflow extends Construct implements StepBuilder {
     return this;
   }
 
+  /** The job's report bucket, created on first use (see {@link StepBuilder.reportBucket}). */
+  reportBucket(): s3.IBucket {
+    this.reports ??= new ReportBucket(this, 'Reports', { retentionDays: this.reportRetentionDays }).bucket;
+    return this.reports;
+  }
+
+  /** The report bucket, when the job's steps asked for one (the stack outputs its name). */
+  get createdReportBucket(): s3.IBucket | undefined {
+    return this.reports;
+  }
+
   /** The job's own task functions, one per `task()` (not the lifecycle functions every job shares). */
   get taskFunctions(): readonly lambda.IFunction[] {
     return this.taskFns;
@@ -278,7 +327,13 @@ export class JobWorkflow extends Construct implements StepBuilder {
     if (options.inMap) step['itemIndex.$'] = '$.itemIndex';
     else if (options.itemIndexPath) step['itemIndex.$'] = options.itemIndexPath;
     const state = this.invoke(id, fn, {
-      payload: { 'run.$': this.runPath, step, data: options.data ?? DEFAULT_STEP_DATA },
+      payload: {
+        'run.$': this.runPath,
+        step,
+        data: options.data ?? DEFAULT_STEP_DATA,
+        // Express children of a Distributed Map have no redrive: the parent's redrive reruns the map.
+        ...(options.inMap ? {} : { redrive: this.redriveRef }),
+      },
       resultPath: options.resultPath ?? `$.results.${id}`,
       timeout,
     });
@@ -324,10 +379,26 @@ export class JobWorkflow extends Construct implements StepBuilder {
       Validations.of(role).acknowledge({ id: STAR_RESOURCE_FINDING, reason: policy.wildcardReason });
   }
 
+  /**
+   * Catch every failure of `state` into FailRun, through a Pass state that names `state` for it, and let the
+   * Resume choice come back to `state` when a redrive reopens the run (costs nothing on the success path).
+   */
   catchFailures<T extends sfn.Map | sfn.DistributedMap | sfn.Parallel | sfn.TaskStateBase>(state: T): T {
-    state.addCatch(this.failRun, { errors: [sfn.Errors.ALL], resultPath: STATES_ERROR_PATH });
+    const caught = new sfn.Pass(this, `${state.stateId}Caught`, {
+      result: sfn.Result.fromString(state.stateId),
+      resultPath: FAILED_STATE_PATH,
+    });
+    caught.next(this.failRun);
+    state.addCatch(caught, { errors: [sfn.Errors.ALL], resultPath: STATES_ERROR_PATH });
+    this.resume.when(sfn.Condition.stringEquals(RESUME_PATH, state.stateId), state);
     this.caught.add(state);
     return state;
+  }
+
+  /** What a task needs to reopen its run when the execution is redriven (see RedriveRef). */
+  private get redriveRef(): Record<string, unknown> {
+    const { overlap, leaseSeconds } = this.settings;
+    return { 'count.$': '$$.Execution.RedriveCount', overlap, leaseSeconds };
   }
 
   private get queueMaxWait(): Duration {

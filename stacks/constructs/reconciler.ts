@@ -2,12 +2,13 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ENV, type JobMachine } from '../../shared/config';
-import { acknowledgeGrantWildcards, acknowledgeIsDeadLetterQueue } from '../nag';
+import { acknowledgeGrantWildcards } from '../nag';
+import { holdingQueue } from './holding-queue';
 import { TaskFunction, type TaskFunctionDefaults } from './task-function';
 
 /** One job's state machine, as the reconciler and the sweep need to know it. */
@@ -77,22 +78,14 @@ export class Reconciler extends Construct {
       asyncFailureHandling:
         'Invoked asynchronously by an EventBridge rule; a failed invocation goes, after Lambda retries it, to its on-failure destination (the encrypted FailureQueue, alarmed), which keeps the event and the error, as a DLQ would not.',
     });
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeIsDeadLetterQueue(
-      this.deadLetterQueue,
+    this.deadLetterQueue = holdingQueue(
+      this,
+      'DeadLetterQueue',
       'This queue is itself the dead-letter queue of the reconciler rule target; the sweep records the same runs anyway, so nothing needs a DLQ behind it.',
     );
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeIsDeadLetterQueue(
-      this.failureQueue,
+    this.failureQueue = holdingQueue(
+      this,
+      'FailureQueue',
       "This queue is the reconciler's on-failure destination: it holds events for an operator (and the sweep records the same runs), so nothing consumes it that would need a DLQ.",
     );
     this.reconcileFunction.fn.configureAsyncInvoke({

@@ -5,12 +5,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { NOTIFY_ENV, type NotifiedJob } from '../../tasks/notify/config';
 import { RUN_FINISHED_PATTERNS } from '../../tasks/notify/stream-filter';
 import { DEFAULT_NOTIFY_ON, type JobDefinition } from '../../workflows/job-definition';
-import { acknowledgeGrantWildcards, acknowledgeIsDeadLetterQueue } from '../nag';
+import { acknowledgeGrantWildcards } from '../nag';
+import { holdingQueue } from './holding-queue';
 import { TaskFunction, type TaskFunctionDefaults } from './task-function';
 
 /** One job as the notifier needs it: its definition's `notify`, and the topic its summaries go to. */
@@ -70,13 +71,9 @@ export class RunNotifier extends Construct {
     });
     const fn = this.function.fn;
 
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeIsDeadLetterQueue(
-      this.failureQueue,
+    this.failureQueue = holdingQueue(
+      this,
+      'FailureQueue',
       "This queue is the notifier's on-failure destination: it holds the stream position of runs whose end was not sent, for an operator; nothing consumes it that would need a DLQ.",
     );
     fn.addEventSource(

@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { acknowledgeIsDeadLetterQueue } from '../nag';
+import { holdingQueue } from './holding-queue';
 import { TriggerType } from '../../shared/constants';
 import type { JobSchedule } from '../../workflows/job-definition';
 
@@ -36,14 +36,9 @@ export class ScheduleTrigger extends Construct {
     super(scope, id);
     const { schedule } = props;
 
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      // The longest SQS allows: time to notice a missed slot and start it by hand.
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledgeIsDeadLetterQueue(
-      deadLetterQueue,
+    const deadLetterQueue = holdingQueue(
+      this,
+      'DeadLetterQueue',
       "This queue is itself the dead-letter queue of the job's Scheduler target; nothing consumes it automatically, so a DLQ behind it would never receive anything.",
     );
 

@@ -56,6 +56,16 @@ export function readExecutionInput(text: string): ExecutionInput {
   if (problem) {
     return { raw, trigger: MANUAL, jobInput, issues: [{ path: 'trigger.scheduledTime', message: problem }] };
   }
+  if (trigger.type === TriggerType.RERUN && !trigger.relatedRunId) {
+    return {
+      raw,
+      trigger: MANUAL,
+      jobInput,
+      issues: [
+        { path: 'trigger.relatedRunId', message: 'is required for rerun triggers (the run it reruns)' },
+      ],
+    };
+  }
   const deep = pathDeeperThan(jobInput, MAX_JOB_INPUT_DEPTH);
   if (deep) {
     issues.push({

@@ -1,13 +1,19 @@
 /**
- * FailRun, where every caught failure of a job's steps ends up: the run becomes FAILED with the error's name
- * and cause, and the job's lock, last run and counters are updated. The state machine then fails.
+ * FailRun, where every caught failure of a job's steps ends up. The run becomes FAILED with the error's name
+ * and cause, and the job's lock, last run and counters are updated; then FailRun fails the execution itself
+ * with the step's error (executionFailure), so that FailRun, not a Fail state after it, is the state that
+ * failed. That is where Step Functions restarts a redrive: run again with the same input and a higher
+ * `$$.Execution.RedriveCount`, FailRun reopens the run and names the failed state, and the state machine's
+ * Resume choice goes back to it. A step that fails again in the redriven execution comes back here, and the
+ * run is FAILED again.
  */
 import { RunStatus } from '../../shared/constants';
 import { FailRunEvent } from '../../shared/contracts';
-import { errorFromStates } from '../../shared/errors';
+import { errorFromStates, executionFailure } from '../../shared/errors';
 import { lifecycleHandler, type TaskDeps } from '../../shared/handler';
 import type { ErrorInfo } from '../../shared/ledger/items';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';
+import { reopenRun } from '../../shared/ledger/run-redrive';
 
 export { FailRunEvent } from '../../shared/contracts';
 
@@ -21,6 +27,12 @@ export interface FailRunResult {
   error: ErrorInfo;
 }
 
+/** What FailRun returns when a redrive reopened the run: the state to go back to (the Resume choice reads it). */
+export interface FailRunResume {
+  resume: string;
+}
+
+/** Record the run FAILED (the step's error) and release its lock. */
 export async function failRun(event: FailRunEvent, deps: TaskDeps): Promise<FailRunResult> {
   const { run } = event;
   const now = deps.now().toISOString();
@@ -32,9 +44,38 @@ export async function failRun(event: FailRunEvent, deps: TaskDeps): Promise<Fail
   return { runId: run.runId, status, durationMs, finalized: closed.finalized, error };
 }
 
-export const handler = lifecycleHandler('FailRun', FailRunEvent, async (event, deps) => {
-  const result = await failRun(event, deps);
-  metrics.addDimension('job', event.run.jobId);
-  metrics.addMetric(result.finalized ? 'RunFailed' : 'RunAlreadyFinal', MetricUnit.Count, 1);
-  return result;
-});
+/**
+ * FailRun's whole decision: a redrive that has not reopened the run yet reopens it and resumes the failed state;
+ * anything else records the failure. Throws {@link RedriveBlocked} when another run holds the lock.
+ */
+export async function failOrResume(
+  event: FailRunEvent,
+  deps: TaskDeps,
+): Promise<{ resume: FailRunResume } | { failed: FailRunResult }> {
+  const { redrive, failedState } = event;
+  if (redrive && redrive.count > 0 && failedState) {
+    if (await reopenRun(deps.ledger, event.run, redrive, deps.now())) {
+      logger.info('The execution was redriven; resuming the failed state', {
+        failedState,
+        redrive: redrive.count,
+      });
+      return { resume: { resume: failedState } };
+    }
+  }
+  return { failed: await failRun(event, deps) };
+}
+
+export const handler = lifecycleHandler(
+  'FailRun',
+  FailRunEvent,
+  async (event, deps): Promise<FailRunResume> => {
+    const outcome = await failOrResume(event, deps);
+    metrics.addDimension('job', event.run.jobId);
+    if ('resume' in outcome) {
+      metrics.addMetric('RunRedriven', MetricUnit.Count, 1);
+      return outcome.resume;
+    }
+    metrics.addMetric(outcome.failed.finalized ? 'RunFailed' : 'RunAlreadyFinal', MetricUnit.Count, 1);
+    throw executionFailure(event.failedState, outcome.failed.error);
+  },
+);

@@ -40,6 +40,7 @@ import { logger, metrics, MetricUnit } from '../../shared/powertools';
 import { fieldIssues } from '../../shared/validation';
 import { readExecutionInput, SLOT_TRIGGERS, type JsonObject } from './execution-input';
 import { jobInputs as registeredJobInputs } from './job-inputs';
+import { reopenRun } from '../../shared/ledger/run-redrive';
 
 export { StartRunEvent, StartRunResult } from '../../shared/contracts';
 
@@ -86,6 +87,17 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
       expiresAt: epochSeconds(startedAt) + Math.round(job.retentionDays * 86_400),
     },
   };
+  // A redrive that restarts here (StartRun itself failed) reopens the run the first attempt recorded, then
+  // goes the usual way: the slot and the lock are this run's, and the record is RUNNING again.
+  const redriveCount = Number(jsonMemberText(event.executionText, 'RedriveCount') ?? 0);
+  if (redriveCount > 0) {
+    await reopenRun(
+      deps.ledger,
+      attempt.ref,
+      { count: redriveCount, overlap: job.overlap, leaseSeconds: job.leaseSeconds },
+      now,
+    );
+  }
   if (split.issues.length > 0) return reject(attempt, split.issues);
   const { trigger, jobInput } = split;
   const slotted = SLOT_TRIGGERS.includes(trigger.type);
@@ -108,7 +120,12 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
       replacedRunId = claim.tookOverFrom;
     } catch (error) {
       if (!(error instanceof DuplicateSlot)) throw error;
-      return endEarly(attempt, RunStatus.DUPLICATE, { relatedRunId: error.ownerRunId }, error.message);
+      return endEarly(
+        attempt,
+        RunStatus.DUPLICATE,
+        { relatedRunId: error.ownerRunId, hint: duplicateHint(trigger, error.ownerRunId) },
+        error.message,
+      );
     }
   }
 
@@ -228,6 +245,7 @@ export async function startRun(event: StartRunEvent, deps: StartRunDeps): Promis
     ...(tookOverFrom ? { tookOverFrom } : {}),
     ...(resumedAfter ? { resumedAfter } : {}),
     ...(replacedRunId ? { relatedRunId: replacedRunId } : {}),
+    ...(trigger.type === TriggerType.RERUN ? { relatedRunId: trigger.relatedRunId } : {}),
     // A manual, CLI or backfill run in an exclusion still runs; its record says where it fell.
     ...(exclusion ? { calendarExclusion: exclusion } : {}),
   };
@@ -254,7 +272,7 @@ export const handler = lifecycleHandler('StartRun', StartRunEvent, async (event,
 async function endEarly(
   attempt: Attempt,
   status: typeof RunStatus.DUPLICATE | typeof RunStatus.SKIPPED,
-  fields: Pick<RunRecord, 'relatedRunId' | 'skipReason' | 'input' | 'pause' | 'calendarExclusion'>,
+  fields: Pick<RunRecord, 'relatedRunId' | 'skipReason' | 'input' | 'pause' | 'calendarExclusion' | 'hint'>,
   reason: string,
 ): Promise<StartRunResult> {
   const record: RunRecord = {
@@ -361,6 +379,18 @@ async function resume(attempt: Attempt, existing: RunRecord, input: JsonObject):
     results: {},
     error: { Error: error.name, Cause: error.cause ?? `Run ${existing.runId} is already ${existing.status}` },
   };
+}
+
+/**
+ * What a DUPLICATE tells whoever started it. The usual cause besides the Scheduler's second delivery is a
+ * console "New execution" copied from a scheduled run: its input still carries that run's `trigger`.
+ */
+function duplicateHint(trigger: RunRef['trigger'], ownerRunId: string): string {
+  return (
+    `This execution's input carries the trigger of ${trigger.type} slot ${trigger.scheduledTime ?? ''}, which run ` +
+    `${ownerRunId} already has, so it ran nothing. To run the slot's work again, start an execution without the ` +
+    `"trigger" member (a manual run), or: stepjobs rerun ${ownerRunId}`
+  );
 }
 
 function ended(attempt: Attempt): { endedAt: string; durationMs: number } {

@@ -43,7 +43,10 @@ function facts(summary: RunFinishedSummary): Array<[string, string]> {
   if (summary.durationMs !== undefined) lines.push(['Duration', duration(summary.durationMs)]);
   if (summary.error)
     lines.push(['Error', `${summary.error.name}${summary.error.cause ? `: ${summary.error.cause}` : ''}`]);
+  if (summary.redriveCount)
+    lines.push(['Redriven', `${summary.redriveCount} time${summary.redriveCount > 1 ? 's' : ''}`]);
   if (summary.finalizedBy) lines.push(['Recorded by', `the ${summary.finalizedBy}`]);
+  if (summary.hint) lines.push(['What to do', summary.hint]);
   for (const [label, value] of Object.entries(summary.figures ?? {})) lines.push([label, String(value)]);
   if (summary.figuresUnavailable) lines.push(['Figures', summary.figuresUnavailable]);
   return lines;

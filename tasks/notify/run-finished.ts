@@ -22,6 +22,7 @@ import { NOTIFY_ENV, NotifiedJob, type NotifyOutcome } from './config';
 import { RunStatus } from '../../shared/constants';
 import { describeError } from '../../shared/errors';
 import { lifecycleHandler, type TaskDeps } from '../../shared/handler';
+import { findStep, recordNotification } from '../../shared/ledger/run-notes';
 import type { NotificationRecord, RunRecord } from '../../shared/ledger/items';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';
 import { notificationChannels, type NotificationChannels } from './channels';
@@ -101,7 +102,7 @@ async function notifyRun(
     });
   const figuresStep =
     job?.figures && run.status === RunStatus.SUCCEEDED
-      ? await deps.ledger.runs.findStep(run.runId, job.figures.step)
+      ? await findStep(deps.ledger.table, run.runId, job.figures.step)
       : undefined;
   const summary = buildSummary(run, {
     ...(job ? { job } : {}),
@@ -142,7 +143,7 @@ async function notifyRun(
   }
   // Only what went to people (or failed) is recorded: an event for every run would cost every run a write.
   if (toPeople || failures.length > 0) {
-    await deps.ledger.runs.recordNotification(run.runId, {
+    await recordNotification(deps.ledger.table, run.runId, {
       at: deps.now().toISOString(),
       outcome: summary.outcome,
       sent,

@@ -6,7 +6,7 @@
 import type { NotifiedJob, NotifyOutcome } from './config';
 import { RunStatus, type TriggerType } from '../../shared/constants';
 import type { RunRecord, StepRecord } from '../../shared/ledger/items';
-import { statusText, triggerText } from '../../shared/run-text';
+import { principalText, statusText, triggerText } from '../../shared/run-text';
 
 /** The version of the summary's shape; a consumer checks it before reading the rest. */
 export const SUMMARY_VERSION = '1';
@@ -45,6 +45,10 @@ export interface RunFinishedSummary {
   /** What the run changed, by the job's `notify.figures.changed` path; CHANGED when above 0. */
   changed?: number;
   relatedRunId?: string;
+  /** How many times the execution was redriven before this end. */
+  redriveCount?: number;
+  /** What an operator can do about this outcome (a DUPLICATE's way to run the slot again). */
+  hint?: string;
   finalizedBy?: string;
   executionArn?: string;
   /** The execution in the Step Functions console. */
@@ -87,8 +91,7 @@ export function buildSummary(run: RunRecord, context: SummaryContext): RunFinish
     trigger: {
       type: run.trigger.type,
       text: triggerText(run),
-      principal:
-        run.trigger.principal ?? (run.trigger.type === 'schedule' ? 'EventBridge Scheduler' : 'unknown'),
+      principal: principalText(run),
       ...(run.trigger.scheduledTime ? { scheduledTime: run.trigger.scheduledTime } : {}),
     },
     startedAt: run.startedAt,
@@ -110,6 +113,8 @@ export function buildSummary(run: RunRecord, context: SummaryContext): RunFinish
     ...(figures?.unavailable ? { figuresUnavailable: figures.unavailable } : {}),
     ...(changed === undefined ? {} : { changed }),
     ...(run.relatedRunId ? { relatedRunId: run.relatedRunId } : {}),
+    ...(run.redriveCount ? { redriveCount: run.redriveCount } : {}),
+    ...(run.hint ? { hint: run.hint } : {}),
     ...(run.finalizedBy ? { finalizedBy: run.finalizedBy } : {}),
     ...(run.executionArn
       ? { executionArn: run.executionArn, consoleUrl: executionConsoleUrl(run.executionArn, context.region) }

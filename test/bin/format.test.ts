@@ -57,7 +57,15 @@ describe('statusText', () => {
 
 describe('triggerText', () => {
   it('shows who or what started a run', () => {
-    expect(triggerText({ trigger: { type: 'manual' } })).toBe('manual');
+    expect(triggerText({ trigger: { type: 'manual' } })).toBe('manual (caller unknown)');
+    expect(
+      triggerText({
+        trigger: { type: 'manual', principal: 'arn:aws:iam::1:user/ann', principalSource: 'cloudtrail' },
+      }),
+    ).toBe('manual (arn:aws:iam::1:user/ann, from CloudTrail)');
+    expect(triggerText({ trigger: { type: 'rerun', relatedRunId: 'cli-1', principal: 'local:ann' } })).toBe(
+      'rerun of cli-1 (local:ann)',
+    );
     expect(triggerText({ trigger: { type: 'cli', principal: 'arn:aws:iam::1:user/jane' } })).toBe(
       'cli (arn:aws:iam::1:user/jane)',
     );

@@ -20,6 +20,10 @@ test('the graph shows the lifecycle around the steps', () => {
   const page = pages.get('heartbeat.md') ?? '';
   expect(page).toContain('StartRun --> Decide');
   expect(page).toContain('Decide -- "RUN" --> Heartbeat');
-  expect(page).toContain('Heartbeat -. "States.ALL" .-> FailRun');
+  expect(page).toContain('Heartbeat -. "States.ALL" .-> HeartbeatCaught');
+  expect(page).toContain('HeartbeatCaught --> FailRun');
+  // FailRun fails the execution itself; a redrive restarts it, and Resume goes back to the failed state.
+  expect(page).toContain('FailRun --> Resume');
+  expect(page).toContain('Resume -- "Heartbeat" --> Heartbeat');
   expect(page).toContain('FinishRun -. "States.ALL" .-> SucceededUnrecorded');
 });

@@ -149,9 +149,13 @@ describe('step errors', () => {
     const message = `Work failed on attempt 1 of run ${result.runId}`;
     // The execution fails with the Lambda error as Step Functions reports it: a JSON Cause.
     expect(result).toMatchObject({ status: 'FAILED', error: 'PermanentError' });
-    expect(JSON.parse(result.cause ?? '')).toEqual({ errorType: 'PermanentError', errorMessage: message });
+    // FailRun, having recorded the run, fails the execution with the step's error and where it happened.
+    expect(JSON.parse(result.cause ?? '')).toEqual({
+      errorType: 'PermanentError',
+      errorMessage: `${WORK_STEP} failed: ${message}`,
+    });
     expect(events.count('StateRetried', WORK_STEP)).toBe(0);
-    expect(events.entered()).toEqual(['StartRun', 'Decide', WORK_STEP, 'FailRun', 'Failed']);
+    expect(events.entered()).toEqual(['StartRun', 'Decide', WORK_STEP, `${WORK_STEP}Caught`, 'FailRun']);
 
     const { run, steps } = await detail(result);
     // The ledger keeps the message itself, not the JSON blob.
@@ -173,6 +177,115 @@ describe('step errors', () => {
     expect(state.lockRunId).toBeUndefined();
     expect(state.lastRun).toMatchObject({ runId: result.runId, status: RunStatus.FAILED });
     expect(state.lastSuccess?.runId).not.toBe(result.runId);
+  });
+});
+
+/**
+ * Step Functions' redrive, which the local engine lacks, done as Step Functions does it: the same execution
+ * again from the state that failed (entered, never exited), with that state's original input and
+ * `$$.Execution.RedriveCount` one higher (StartOptions.redrive).
+ */
+describe('a redriven execution', () => {
+  /** Run the fixture job until it fails; returns the run and the input of the state that failed. */
+  async function failed(input: Record<string, unknown>) {
+    const events = recordEvents();
+    const result = await runtime().run(FIXTURE_JOB_ID, input, { ...NO_RETRY_WAIT, onEvent: events.onEvent });
+    expect(result.status).toBe('FAILED');
+    const entered = events.events.filter((e) => e.type === 'StateEntered');
+    const last = entered.at(-1);
+    // FailRun failed the execution itself: it is where a redrive restarts.
+    expect(last && 'state' in last ? last.state.name : undefined).toBe('FailRun');
+    expect(events.count('StateExited', 'FailRun')).toBe(0);
+    return { result, failRunInput: last && 'state' in last ? last.state.input : undefined };
+  }
+
+  const redrive = (first: { result: ExecutionResult; failRunInput: unknown }, input: unknown, count = 1) => {
+    const events = recordEvents();
+    const done = runtime().run(FIXTURE_JOB_ID, input, {
+      ...NO_RETRY_WAIT,
+      name: first.result.runId,
+      redrive: { from: 'FailRun', input: first.failRunInput, count },
+      onEvent: events.onEvent,
+    });
+    return { events, done };
+  };
+
+  it('restarts at FailRun, which reopens the run and resumes the failed step; the run ends SUCCEEDED and keeps how it failed before', async () => {
+    const before = (await jobState(FIXTURE_JOB_ID)).counters;
+    // Every attempt of the first execution fails; the fifth (the redrive's) succeeds.
+    const input = { failTimes: WORK_MAX_ATTEMPTS + 1 };
+    const first = await failed(input);
+    expect((await detail(first.result)).run.status).toBe(RunStatus.FAILED);
+
+    const { events, done } = redrive(first, input);
+    const second = await done;
+
+    expect(second.status).toBe('SUCCEEDED');
+    expect(events.entered()).toEqual(['FailRun', 'Resume', WORK_STEP, 'FinishRun']);
+    const { run, steps } = await detail(second);
+    expect(run).toMatchObject({
+      status: RunStatus.SUCCEEDED,
+      redriveCount: 1,
+      redrivenAt: expect.any(String),
+      redrives: [
+        { status: RunStatus.FAILED, error: { name: 'TransientError' }, endedAt: expect.any(String) },
+      ],
+    });
+    expect(run.error).toBeUndefined();
+    // The step's record goes on counting: the redrive's attempt is the fifth, after four failures.
+    expect(steps).toEqual([
+      expect.objectContaining({
+        name: WORK_STEP,
+        status: StepStatus.SUCCEEDED,
+        attempts: WORK_MAX_ATTEMPTS + 2,
+      }),
+    ]);
+    expect(steps[0]?.failures).toHaveLength(WORK_MAX_ATTEMPTS + 1);
+    // Counted once, as it ended: the FAILED count was taken back when the run was reopened.
+    const after = await jobState(FIXTURE_JOB_ID);
+    expect(after.counters.FAILED ?? 0).toBe(before.FAILED ?? 0);
+    expect(after.counters.SUCCEEDED ?? 0).toBe((before.SUCCEEDED ?? 0) + 1);
+    expect(after.lockRunId).toBeUndefined();
+  });
+
+  it('a step that fails again in the redrive ends the run FAILED again, for a later redrive', async () => {
+    const input = { permanent: true, errorName: 'PermanentError' };
+    const first = await failed(input);
+    const { events, done } = redrive(first, input);
+    const second = await done;
+
+    expect(second).toMatchObject({ status: 'FAILED', error: 'PermanentError' });
+    expect(events.entered()).toEqual(['FailRun', 'Resume', WORK_STEP, `${WORK_STEP}Caught`, 'FailRun']);
+    const { run } = await detail(second);
+    expect(run).toMatchObject({
+      status: RunStatus.FAILED,
+      redriveCount: 1,
+      error: { name: 'PermanentError' },
+    });
+    expect(run.redrives).toHaveLength(1);
+    expect((await jobState(FIXTURE_JOB_ID)).lockRunId).toBeUndefined();
+  });
+
+  it('is refused while another run holds the job lock: RedriveBlocked, and the run is left as it was', async () => {
+    const input = { permanent: true, errorName: 'PermanentError' };
+    const first = await failed(input);
+    const now = new Date();
+    await ledger().jobs.acquireLock(
+      FIXTURE_JOB_ID,
+      'other-run',
+      now.toISOString(),
+      new Date(now.getTime() + 60_000).toISOString(),
+    );
+    try {
+      const second = await redrive(first, input).done;
+      expect(second).toMatchObject({ status: 'FAILED', error: 'RedriveBlocked' });
+      const { run } = await detail(second);
+      expect(run).toMatchObject({ status: RunStatus.FAILED, error: { name: 'PermanentError' } });
+      expect(run.redriveCount).toBeUndefined();
+      expect((await jobState(FIXTURE_JOB_ID)).lockRunId).toBe('other-run');
+    } finally {
+      await ledger().jobs.releaseLock(FIXTURE_JOB_ID, 'other-run', new Date().toISOString());
+    }
   });
 });
 
@@ -212,6 +325,44 @@ describe('an execution aborted mid-run', () => {
     expect((await detail(result)).run.status).toBe(RunStatus.ABORTED);
     expect((await jobState(FIXTURE_JOB_ID)).lockRunId).toBeUndefined();
   });
+
+  it('redriven, restarts the step it was in, which reopens the run; the run ends SUCCEEDED', async () => {
+    let workInput: unknown;
+    let handle: ExecutionHandle | undefined = undefined;
+    handle = runtime().start(
+      FIXTURE_JOB_ID,
+      { sleepMs: 300 },
+      {
+        onEvent: (event) => {
+          if (event.type !== 'StateEntered' || event.state.name !== WORK_STEP) return;
+          workInput = event.state.input;
+          handle?.abort();
+        },
+      },
+    );
+    const aborted = await handle.result;
+    expect((await detail(aborted)).run.status).toBe(RunStatus.ABORTED);
+    await waitFor('the aborted Work step to end', async () =>
+      (await detail(aborted)).steps.find((s) => s.status !== StepStatus.RUNNING),
+    );
+
+    // The state that was running (entered, never exited) is where Step Functions restarts a redrive.
+    const redriven = await runtime().run(
+      FIXTURE_JOB_ID,
+      {},
+      { name: aborted.runId, redrive: { from: WORK_STEP, input: workInput, count: 1 } },
+    );
+
+    expect(redriven.status).toBe('SUCCEEDED');
+    const { run, steps } = await detail(redriven);
+    expect(run).toMatchObject({
+      status: RunStatus.SUCCEEDED,
+      redriveCount: 1,
+      redrives: [{ status: RunStatus.ABORTED }],
+    });
+    expect(steps[0]).toMatchObject({ name: WORK_STEP, status: StepStatus.SUCCEEDED, attempts: 2 });
+    expect((await jobState(FIXTURE_JOB_ID)).lockRunId).toBeUndefined();
+  });
 });
 
 describe('scheduled deliveries of one slot', () => {
@@ -240,6 +391,10 @@ describe('scheduled deliveries of one slot', () => {
     });
     expect(duplicate.run.endedAt).toBeDefined();
     expect(duplicate.steps).toEqual([]);
+    // It says how to run the slot's work again (a console copy of a scheduled execution lands here too).
+    expect(duplicate.run.hint).toBe(
+      `This execution's input carries the trigger of schedule slot ${slot}, which run ${first.runId} already has, so it ran nothing. To run the slot's work again, start an execution without the "trigger" member (a manual run), or: stepjobs rerun ${first.runId}`,
+    );
   });
 
   it('run once when both deliveries arrive at the same time', async () => {

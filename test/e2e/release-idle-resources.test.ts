@@ -222,7 +222,8 @@ describe('a run that would go over a blast-radius cap', () => {
     );
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'BlastRadiusExceeded' });
-    expect(events.entered()).toEqual(['StartRun', 'Decide', 'PlanStart', 'Plan', 'FailRun', 'Failed']);
+    // FailRun fails the execution itself, so that a redrive would restart there and resume Plan.
+    expect(events.entered()).toEqual(['StartRun', 'Decide', 'PlanStart', 'Plan', 'PlanCaught', 'FailRun']);
     const { run, steps } = await runtime().ledger.runs.detail(result.runId);
     expect(run).toMatchObject({
       status: RunStatus.FAILED,

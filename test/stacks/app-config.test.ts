@@ -30,6 +30,7 @@ test.each([
   ['alarmEmail', 'not-an-email', /"stepjobs\.alarmEmail"/],
   ['stackName', 'has spaces', /"stepjobs\.stackName": must be 1-64 letters/],
   ['logKmsKeyArn', 'alias/aws/logs', /"stepjobs\.logKmsKeyArn": must be the ARN of a KMS key/],
+  ['reportRetentionDays', 0, /"stepjobs\.reportRetentionDays"/],
 ])('a bad %s is named in the error', (key, value, message) => {
   expect(() => parseAppConfig({ ...cdkJsonConfig(), [key]: value })).toThrow(message);
 });

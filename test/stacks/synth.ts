@@ -63,6 +63,7 @@ export interface StateJson {
   ResultPath?: string | null;
   ErrorPath?: string;
   CausePath?: string;
+  Result?: unknown;
   ItemProcessor?: { StartAt: string; States: Record<string, StateJson> };
 }
 
@@ -114,12 +115,37 @@ export function happyPath(def: DefinitionJson, decision: string): string[] {
   return path;
 }
 
+/**
+ * The failure path of a caught state, shaped for redrive: its catch goes through `<state>Caught`, which names it
+ * for FailRun; FailRun (which fails the execution itself, so a redrive restarts there) goes on to Resume, whose
+ * branch for the state leads back to it.
+ */
+export function expectRedrivableCatch(def: DefinitionJson, name: string): void {
+  expect(def.States[name]?.Catch).toEqual([
+    { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name}Caught` },
+  ]);
+  expect(def.States[`${name}Caught`]).toEqual({
+    Type: 'Pass',
+    Result: name,
+    ResultPath: '$.failedState',
+    Next: 'FailRun',
+  });
+  expect(def.States.FailRun).toMatchObject({ Type: 'Task', Next: 'Resume', ResultPath: '$.redrive' });
+  expect(def.States.Resume?.Choices).toContainEqual({
+    Variable: '$.redrive.resume',
+    StringEquals: name,
+    Next: name,
+  });
+  expect(def.States.Resume?.Default).toBe('Failed');
+}
+
 /** The handler entries of an app with the heartbeat job only: its step, every lifecycle function and the notifier. */
 export const HEARTBEAT_APP_ENTRIES = [
   'tasks/heartbeat/heartbeat.ts',
   'tasks/lifecycle/fail-run.ts',
   'tasks/lifecycle/finish-run.ts',
   'tasks/lifecycle/reconcile.ts',
+  'tasks/lifecycle/record-caller.ts',
   'tasks/lifecycle/start-run.ts',
   'tasks/lifecycle/sweep.ts',
   'tasks/notify/run-finished.ts',

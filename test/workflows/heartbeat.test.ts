@@ -5,7 +5,14 @@ import {
   LEDGER_RETRY,
   retryPausesSeconds,
 } from '../../stacks/constructs/retries';
-import { definitionOf, definitionStringOf, synth, type StateJson, happyPath } from '../stacks/synth';
+import {
+  definitionOf,
+  definitionStringOf,
+  expectRedrivableCatch,
+  synth,
+  type StateJson,
+  happyPath,
+} from '../stacks/synth';
 
 const { template } = synth({ nag: false });
 const definition = definitionOf(template, 'heartbeat');
@@ -77,9 +84,14 @@ test('FinishRun and FailRun retry an unavailable ledger, then still end the exec
     { ErrorEquals: ['States.ALL'], ResultPath: '$.finishRunError', Next: 'SucceededUnrecorded' },
   ]);
   expect(state('FailRun').Retry).toEqual([LAMBDA_RETRY_JSON, LEDGER_RETRY_JSON]);
-  // A step failed: the execution fails with the step's error at $.error (the reconciler records it).
+  // A step failed and FailRun could not record it: the execution fails with the step's error at $.error (the
+  // reconciler records it). FailRun's own failure of the execution after recording is not caught: see below.
   expect(state('FailRun').Catch).toEqual([
-    { ErrorEquals: ['States.ALL'], ResultPath: '$.failRunError', Next: 'Failed' },
+    {
+      ErrorEquals: ['LedgerUnavailable', ...LAMBDA_TRANSIENT_ERRORS],
+      ResultPath: '$.failRunError',
+      Next: 'Failed',
+    },
   ]);
 });
 
@@ -125,17 +137,30 @@ test('Heartbeat gets the step envelope and leads to FinishRun, which ends the ex
   expect(state('SucceededUnrecorded')).toEqual({ Type: 'Succeed' });
 });
 
-test('a Heartbeat failure goes to FailRun with the error, then to Failed', () => {
-  expect(state('Heartbeat').Catch).toEqual([
-    { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailRun' },
-  ]);
+test('a Heartbeat failure goes to FailRun with the error and the state that failed, where a redrive resumes it', () => {
+  expectRedrivableCatch(definition, 'Heartbeat');
   expect(state('FailRun')).toMatchObject({
-    Type: 'Task',
-    Next: 'Failed',
-    ResultPath: null,
-    Parameters: { 'run.$': '$.run', 'error.$': '$.error' },
+    Parameters: {
+      'run.$': '$.run',
+      'error.$': '$.error',
+      'failedState.$': '$.failedState',
+      redrive: { 'count.$': '$$.Execution.RedriveCount', overlap: 'skip' },
+    },
   });
+  expect(state('Resume')?.Choices?.map((c) => c.Next)).toEqual(['Heartbeat']);
+  // Only when FailRun cannot record does the execution end in Failed, with the step's error.
+  expect(state('FailRun').Catch).toEqual([
+    {
+      ErrorEquals: ['LedgerUnavailable', ...LAMBDA_TRANSIENT_ERRORS],
+      ResultPath: '$.failRunError',
+      Next: 'Failed',
+    },
+  ]);
   expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  // A redriven step reopens its run: it gets the redrive count and the lock settings.
+  expect(state('Heartbeat').Parameters).toMatchObject({
+    redrive: { 'count.$': '$$.Execution.RedriveCount', overlap: 'skip', leaseSeconds: expect.any(Number) },
+  });
 });
 
 test('every Task has a timeout and retries Lambda service errors, throttling included', () => {

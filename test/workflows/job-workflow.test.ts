@@ -4,7 +4,7 @@ import * as z from '../../shared/zod';
 import { ErrorName } from '../../shared/constants';
 import { lockRetryAttempts } from '../../stacks/constructs/retries';
 import { defineJob, type JobDefinition, type StepBuilder } from '../../workflows/job-definition';
-import { definitionOf, synth } from '../stacks/synth';
+import { definitionOf, expectRedrivableCatch, synth } from '../stacks/synth';
 
 const ENTRY = 'tasks/heartbeat/heartbeat.ts';
 const Input = z.object({ limit: z._default(z.number(), 10) });
@@ -60,9 +60,8 @@ describe('a job with a Map, a queue policy and its own schedule settings', () =>
   const definition = definitionOf(template, 'fan-out');
 
   test('the Map is caught to FailRun; the task inside it records its item index and has no catch of its own', () => {
-    expect(definition.States.EachItem?.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailRun' },
-    ]);
+    // A redrive resumes the Map as a whole; its items carry no redrive count (Express children have none).
+    expectRedrivableCatch(definition, 'EachItem');
     const inner = definition.States.EachItem?.ItemProcessor?.States.ProcessItem;
     expect(inner?.Catch).toBeUndefined();
     expect(inner?.Parameters).toEqual({

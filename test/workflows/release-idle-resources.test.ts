@@ -14,6 +14,7 @@ import {
   synth,
   type StateJson,
   happyPath,
+  expectRedrivableCatch,
 } from '../stacks/synth';
 
 const JOB_ID = releaseIdleResources.id;
@@ -87,13 +88,13 @@ test('a run goes StartRun → Decide → PlanStart → Plan (looping through Pla
   expect(happyPath(definition, Decision.SKIP)).toEqual(['StartRun', 'Decide', 'Skipped']);
 });
 
-test.each(['Plan', 'Apply', 'Report'])('%s is caught to FailRun, which fails the execution', (name) => {
-  expect(state(name).Catch).toEqual([
-    { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FailRun' },
-  ]);
-  expect(state('FailRun')).toMatchObject({ Type: 'Task', Next: 'Failed', ResultPath: null });
-  expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
-});
+test.each(['Plan', 'Apply', 'Report'])(
+  '%s is caught to FailRun, which fails the execution, and a redrive resumes it',
+  (name) => {
+    expectRedrivableCatch(definition, name);
+    expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  },
+);
 
 test('Plan gets the validated input, retries TransientError, and leaves its output at $.results.Plan', () => {
   expect(state('Plan')).toMatchObject({

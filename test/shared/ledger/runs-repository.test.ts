@@ -174,6 +174,24 @@ describe('RunsRepository', () => {
     });
   });
 
+  describe('allByJob', () => {
+    it('yields every run of the window, newest first, following the cursor page by page', async () => {
+      const ledger = await db.fresh();
+      const runs = await createRuns(ledger, 23);
+      await createRuns(ledger, 3, { jobId: 'other', prefix: 'other' });
+      const since = new Date(Date.parse(T0) + 2 * MINUTE).toISOString();
+      const until = new Date(Date.parse(T0) + 21 * MINUTE).toISOString();
+      const pages = jest.spyOn(ledger.runs, 'listByJob');
+      const found: RunRecord[] = [];
+      for await (const run of ledger.runs.allByJob('heartbeat', { since, until, pageSize: 5 }))
+        found.push(run);
+      // run-02 (at `since`, included) to run-20 (run-21 starts at `until`, excluded): 19 runs in 4 pages.
+      expect(ids(found)).toEqual(ids(runs.slice(2, 21)).reverse());
+      expect(pages).toHaveBeenCalledTimes(4);
+      expect(pages.mock.calls.map(([, options]) => options?.limit)).toEqual([5, 5, 5, 5]);
+    });
+  });
+
   describe('listByJob over the status indexes', () => {
     /** Runs created RUNNING then finalized: they enter the status indexes as a real run does. */
     async function finalizedRuns(

@@ -5,6 +5,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { RunStatus, StepStatus } from '../../../shared/constants';
 import { LedgerUnavailable } from '../../../shared/errors';
+import * as runNotes from '../../../shared/ledger/run-notes';
 import type { RunRecord } from '../../../shared/ledger/items';
 import type { Ledger } from '../../../shared/ledger/ledger';
 import { NOTIFY_ENV, type NotifiedJob } from '../../../tasks/notify/config';
@@ -274,10 +275,10 @@ test('a record it cannot process (the ledger cannot be written) is reported from
   const second = failedRun('sched-4');
   await ledger.runs.create(first.after);
   await ledger.runs.create(second.after);
-  const record = ledger.runs.recordNotification.bind(ledger.runs);
-  jest.spyOn(ledger.runs, 'recordNotification').mockImplementation(async (runId, notification) => {
+  const record = runNotes.recordNotification;
+  jest.spyOn(runNotes, 'recordNotification').mockImplementation(async (table, runId, notification) => {
     if (runId === 'sched-4') throw new LedgerUnavailable(new Error('ProvisionedThroughputExceededException'));
-    return record(runId, notification);
+    return record(table, runId, notification);
   });
   const third = failedRun('sched-5');
   const records = [
