@@ -361,7 +361,8 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     io,
     jobIds: jobs.map((job) => job.id),
     aws: () => (global().aws ? global().stack : undefined),
-    local: (work) => withTarget({ ...global(), aws: false }, (t) => work(localReportStore(t as LocalTarget))),
+    local: (work) =>
+      withTarget({ ...global(), aws: false }, async (t) => work(await localReportStore(t as LocalTarget))),
     run,
   });
 
@@ -733,6 +734,9 @@ function firstLine(text: string): string {
  * crashes with an EPIPE stack trace, possibly halfway through a run. An error nothing else caught (a library's
  * stray rejection) is reported like any unexpected error: one line and exit 70, never a stack trace.
  */
+/** How long a finished command waits for its output to drain before it exits anyway. */
+const EXIT_GRACE_MS = 3_000;
+
 export function runAsProcess(argv: readonly string[]): void {
   const debug = Boolean(process.env.STEPJOBS_DEBUG);
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -746,6 +750,8 @@ export function runAsProcess(argv: readonly string[]): void {
   process.on('unhandledRejection', fatal);
   void main(argv).then((code) => {
     process.exitCode = code;
+    // Everything was closed; should anything still hold the event loop, the command ends all the same.
+    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
   }, fatal);
 }
 

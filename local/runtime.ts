@@ -26,7 +26,7 @@ import {
   startEmbeddedDynamoDb,
   type EmbeddedDynamoDb,
 } from './embedded-dynamodb';
-import { s3DataDir, startEmbeddedS3, type EmbeddedS3 } from './embedded-s3';
+import type { EmbeddedS3 } from './embedded-s3';
 import { LocalExecutionStore } from './execution-store';
 import { prepareOutbox } from './outbox';
 import { insertRecord, mappingMatches, streamMappings, type StreamMapping } from './run-stream';
@@ -167,8 +167,8 @@ export class LocalRuntime {
     readonly executions: LocalExecutionStore,
     private readonly statusEventRetryMs: readonly number[],
     private readonly onInvoke: LocalRuntimeOptions['onInvoke'],
-    /** The embedded S3 with the template's buckets (`<dataDir>-s3`, or a temporary directory). */
-    readonly s3: EmbeddedS3,
+    /** Where the embedded S3 keeps its files when it is started: `<dataDir>-s3`, or a temporary directory. */
+    private readonly dataDir: string | undefined,
   ) {
     this.functions = lambdaFunctions(template);
     this.jobs = discoverJobs(template);
@@ -187,16 +187,9 @@ export class LocalRuntime {
       : options.dataDir
         ? await connectSharedDynamoDb(options.dataDir)
         : await startEmbeddedDynamoDb();
-    let s3: EmbeddedS3 | undefined;
     try {
       const handlerEndpoint = options.handlerDynamoEndpoint ?? dynamo.endpoint;
       isolateFromAws(handlerEndpoint, options.logLevel ?? 'WARN');
-      // Each process serves the data directory's S3 files on a port of its own (local/embedded-s3.ts).
-      s3 = await startEmbeddedS3({
-        ...(options.dataDir ? { directory: s3DataDir(options.dataDir) } : {}),
-        buckets: buckets(options.template),
-      });
-      process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
       // The handlers' clients take the same transport as this runtime's (a data directory's store).
       if (dynamo.requestHandler && handlerEndpoint === dynamo.endpoint) {
         provideDynamoDbTransport(handlerEndpoint, dynamo.requestHandler as never);
@@ -223,10 +216,9 @@ export class LocalRuntime {
         executions,
         options.statusEventRetryMs ?? STATUS_EVENT_RETRY_MS,
         options.onInvoke,
-        s3,
+        options.dataDir,
       );
     } catch (error) {
-      await s3?.stop();
       await dynamo.stop();
       throw error;
     }
@@ -451,8 +443,38 @@ export class LocalRuntime {
     return this.start(jobId, input, options).result;
   }
 
+  private embeddedS3: Promise<EmbeddedS3> | undefined;
+
+  /**
+   * The embedded S3 with the template's buckets, started on first use (a job step that names a bucket, the
+   * `reports` command): loading it costs a command that needs no S3 about 150 ms. Each process serves the data
+   * directory's S3 files on a port of its own (local/embedded-s3.ts).
+   */
+  s3(): Promise<EmbeddedS3> {
+    this.embeddedS3 ??= (async () => {
+      // Loaded here, not at the top: s3rver and its web framework are what the first use costs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { s3DataDir, startEmbeddedS3 } = require('./embedded-s3') as typeof import('./embedded-s3');
+      const s3 = await startEmbeddedS3({
+        ...(this.dataDir ? { directory: s3DataDir(this.dataDir) } : {}),
+        buckets: buckets(this.template),
+      });
+      process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+      return s3;
+    })();
+    return this.embeddedS3;
+  }
+
+  /** Functions whose environment names a bucket of the template: they need the embedded S3. */
+  private usesS3(fn: LocalFunction): boolean {
+    this.bucketNames ??= new Set(buckets(this.template));
+    return Object.values(fn.environment).some((value) => this.bucketNames?.has(value));
+  }
+  private bucketNames: Set<string> | undefined;
+
   /** Invoke one Lambda function in-process, as Lambda would, with the function's own environment. */
   async invoke(fn: LocalFunction, payload: unknown): Promise<unknown> {
+    if (this.usesS3(fn)) await this.s3();
     const handler = await this.loadHandler(fn);
     const invoke = handler.forEnv({ ...fn.environment, ...this.localEnvironment });
     if (!this.onInvoke) return invoke(payload, lambdaContext(fn));
@@ -473,8 +495,16 @@ export class LocalRuntime {
 
   async stop(): Promise<void> {
     provideDynamoDbTransport(this.dynamo.endpoint, undefined);
-    await this.s3.stop();
-    await this.dynamo.stop();
+    try {
+      // An S3 that failed to start has nothing to stop; its failure was reported where it was needed.
+      await this.embeddedS3?.then(
+        (s3) => s3.stop(),
+        () => undefined,
+      );
+    } finally {
+      // The ledger's store must close whatever happened: a held store keeps the process alive and others out.
+      await this.dynamo.stop();
+    }
   }
 
   /** The job's machine started at another state (tests' redrive; not cached). */

@@ -84,11 +84,12 @@ export function s3ReportStore(
 }
 
 /** The local runtime's report bucket in its embedded S3. */
-export function localReportStore(target: LocalTarget): ReportStore {
-  const { template, s3 } = target.runtime;
+export async function localReportStore(target: LocalTarget): Promise<ReportStore> {
+  const { template } = target.runtime;
   const output = template.Outputs?.[STACK_OUTPUT.REPORT_BUCKET];
   if (!output) throw new CliError('No job of this app writes reports (the template has no report bucket)');
   const bucket = String(resolve(template, output.Value));
+  const s3 = await target.runtime.s3();
   return s3ReportStore(s3.client, bucket, `the embedded S3 (${s3.directory}, bucket ${bucket})`);
 }
 

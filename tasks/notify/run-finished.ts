@@ -64,7 +64,7 @@ export async function notifyRunsFinished(
   event: RunFinishedEvent,
   deps: RunFinishedDeps,
 ): Promise<RunFinishedResult> {
-  const jobs = readJsonList(deps.env, NOTIFY_ENV.JOBS, NotifiedJob);
+  const jobs = notifiedJobs(deps.env);
   const result: RunFinishedResult = { batchItemFailures: [], notified: [], ignored: 0 };
   for (const record of event.Records) {
     if (!isRunFinished(record as Parameters<typeof isRunFinished>[0])) {
@@ -88,6 +88,17 @@ export async function notifyRunsFinished(
     }
   }
   return result;
+}
+
+let parsedJobs: { raw: string | undefined; jobs: NotifiedJob[] } | undefined;
+
+/** The NOTIFY_JOBS setting, parsed once per value: a container (or local mode) notifies run after run. */
+function notifiedJobs(env: RunFinishedDeps['env']): NotifiedJob[] {
+  const raw = env[NOTIFY_ENV.JOBS];
+  if (parsedJobs && raw !== undefined && parsedJobs.raw === raw) return parsedJobs.jobs;
+  const jobs = readJsonList(env, NOTIFY_ENV.JOBS, NotifiedJob);
+  parsedJobs = { raw, jobs };
+  return jobs;
 }
 
 async function notifyRun(
