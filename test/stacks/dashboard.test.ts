@@ -7,6 +7,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { FINAL_RUN_STATUSES } from '../../shared/constants';
 import { JobsDashboard, type JobFigure } from '../../stacks/constructs/dashboard';
+import { jobs } from '../../workflows';
+import { synth } from './synth';
 
 const NAMESPACE = 'StepJobsTest';
 const SERVICE = 'stepjobs-test';
@@ -328,4 +330,14 @@ test('a job without task functions gets no Lambda widgets', () => {
   const body = JSON.stringify(Template.fromStack(stack).toJSON());
   expect(body).toContain('Runs by final status');
   expect(body).not.toContain('Task function');
+});
+
+test('the stack has one dashboard, with a section for each of its jobs', () => {
+  const { template } = synth({ nag: false });
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody);
+  for (const job of jobs) expect(body).toContain(`## ${job.id}`);
+  expect(body).toContain('RunFinished');
+  expect(body).toContain('ReleaseActions');
 });
