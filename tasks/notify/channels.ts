@@ -5,13 +5,32 @@
  * task code never imports local mode. The choice is configuration: local mode alone sets
  * {@link LOCAL_OUTBOX_TABLE} in every function's environment.
  */
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type * as EventBridge from '@aws-sdk/client-eventbridge';
+import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
+import type * as SNS from '@aws-sdk/client-sns';
+import type * as Secrets from '@aws-lambda-powertools/parameters/secrets';
 import type { Env } from '../../shared/config';
 import { ConfigError, StepJobsError } from '../../shared/errors';
 import { tracing } from '../../shared/powertools';
+
+function once<T>(load: () => T): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= load());
+}
+
+/**
+ * The notifier's SDK packages, each loaded when first used: a heartbeat that succeeded only puts an event, and
+ * never needs SNS, Secrets Manager or Powertools Parameters (the SDK is left to the Lambda runtime, so every
+ * client package required is paid for).
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- a lazy require is the point (see above) */
+export const notifySdk = {
+  events: once(() => require('@aws-sdk/client-eventbridge') as typeof EventBridge),
+  sns: once(() => require('@aws-sdk/client-sns') as typeof SNS),
+  secretsManager: once(() => require('@aws-sdk/client-secrets-manager') as typeof SecretsManager),
+  secrets: once(() => require('@aws-lambda-powertools/parameters/secrets') as typeof Secrets),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Set (by local mode only) to the table of its outbox. */
 export const LOCAL_OUTBOX_TABLE = 'STEPJOBS_LOCAL_OUTBOX_TABLE';
@@ -22,8 +41,8 @@ export const WEBHOOK_CACHE_SECONDS = 300;
 const WEBHOOK_TIMEOUT_MS = 5_000;
 
 export interface NotificationChannels {
-  sns: Pick<SNSClient, 'send'>;
-  events: Pick<EventBridgeClient, 'send'>;
+  sns: Pick<SNS.SNSClient, 'send'>;
+  events: Pick<EventBridge.EventBridgeClient, 'send'>;
   /**
    * POST a JSON body to the Slack webhook whose URL the secret holds, about `run`. Throws
    * {@link WebhookFailed}.
@@ -73,22 +92,29 @@ export function notificationChannels(env: Env): NotificationChannels {
 }
 
 function awsChannels(): NotificationChannels {
-  let sns: SNSClient | undefined;
-  let events: EventBridgeClient | undefined;
-  let secrets: SecretsProvider | undefined;
+  let sns: SNS.SNSClient | undefined;
+  let events: EventBridge.EventBridgeClient | undefined;
+  let secrets: Secrets.SecretsProvider | undefined;
   return {
     sns: {
-      send: (command) => (sns ??= tracing.instrument(new SNSClient({ maxAttempts: 4 }), 'SNS')).send(command),
+      send: (command) =>
+        (sns ??= tracing.instrument(new (notifySdk.sns().SNSClient)({ maxAttempts: 4 }), 'SNS')).send(
+          command,
+        ),
     },
     events: {
       send: (command) =>
-        (events ??= tracing.instrument(new EventBridgeClient({ maxAttempts: 4 }), 'EventBridge')).send(
-          command,
-        ),
-    } as Pick<EventBridgeClient, 'send'>,
+        (events ??= tracing.instrument(
+          new (notifySdk.events().EventBridgeClient)({ maxAttempts: 4 }),
+          'EventBridge',
+        )).send(command),
+    } as Pick<EventBridge.EventBridgeClient, 'send'>,
     postToWebhook: async (secretId, body) => {
-      secrets ??= new SecretsProvider({
-        awsSdkV3Client: tracing.instrument(new SecretsManagerClient({ maxAttempts: 4 }), 'SecretsManager'),
+      secrets ??= new (notifySdk.secrets().SecretsProvider)({
+        awsSdkV3Client: tracing.instrument(
+          new (notifySdk.secretsManager().SecretsManagerClient)({ maxAttempts: 4 }),
+          'SecretsManager',
+        ),
       });
       const url = await secrets.get(secretId, { maxAge: WEBHOOK_CACHE_SECONDS });
       if (typeof url !== 'string' || !/^https:\/\//.test(url.trim()))

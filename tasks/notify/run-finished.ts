@@ -12,8 +12,6 @@
  * unavailable) is reported as a batch item failure, so Lambda retries from it; delivery is at least once, and
  * every message carries `<runId>#<status>` to deduplicate on.
  */
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from '../../shared/zod';
@@ -25,7 +23,7 @@ import { lifecycleHandler, type TaskDeps } from '../../shared/handler';
 import { findStep, recordNotification } from '../../shared/ledger/run-notes';
 import type { NotificationRecord, RunRecord } from '../../shared/ledger/items';
 import { logger, metrics, MetricUnit } from '../../shared/powertools';
-import { notificationChannels, type NotificationChannels } from './channels';
+import { notificationChannels, notifySdk, type NotificationChannels } from './channels';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, slackMessage, subject, topicMessage } from './formats';
 import { isRunFinished } from './stream-filter';
 import { buildSummary, type RunFinishedSummary } from './summary';
@@ -140,7 +138,7 @@ async function notifyRun(
   if (toPeople) {
     await attempt('topic', async () => {
       await deps.channels.sns.send(
-        new PublishCommand({
+        new (notifySdk.sns().PublishCommand)({
           TopicArn: job.topicArn,
           Subject: subject(summary),
           Message: topicMessage(summary),
@@ -183,7 +181,7 @@ function countRun(run: RunRecord, toPeople: boolean, failed: number): void {
 
 async function putEvent(summary: RunFinishedSummary, deps: RunFinishedDeps): Promise<void> {
   const res = await deps.channels.events.send(
-    new PutEventsCommand({
+    new (notifySdk.events().PutEventsCommand)({
       Entries: [
         {
           Source: EVENT_SOURCE,
