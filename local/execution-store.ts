@@ -5,12 +5,7 @@
  * when it ends, and carries the process that runs it: an execution still RUNNING whose process is gone
  * (killed, crashed) is reported ABORTED, which is how the sweep's local pass finds and ends its run.
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ExecutionDoesNotExist,
   SFNClient,
@@ -18,6 +13,7 @@ import {
   type ExecutionListItem,
   type ExecutionStatus,
 } from '@aws-sdk/client-sfn';
+import { createTables } from './embedded-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -72,38 +68,28 @@ export class LocalExecutionStore {
 
   /** The store in the embedded DynamoDB behind `client`; its table is created on first use. */
   static async open(client: DynamoDBClient): Promise<LocalExecutionStore> {
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: LOCAL_EXECUTIONS_TABLE,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'executionArn', AttributeType: 'S' },
-            { AttributeName: 'stateMachineArn', AttributeType: 'S' },
-            { AttributeName: 'startKey', AttributeType: 'S' },
-          ],
-          KeySchema: [{ AttributeName: 'executionArn', KeyType: 'HASH' }],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: BY_MACHINE,
-              KeySchema: [
-                { AttributeName: 'stateMachineArn', KeyType: 'HASH' },
-                { AttributeName: 'startKey', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
-            },
-          ],
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException || (error as Error).name === 'ResourceInUseException'))
-        throw error;
-    }
-    for (let i = 0; i < 300; i += 1) {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: LOCAL_EXECUTIONS_TABLE }));
-      if (Table?.TableStatus === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await createTables(client, [
+      {
+        TableName: LOCAL_EXECUTIONS_TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'executionArn', AttributeType: 'S' },
+          { AttributeName: 'stateMachineArn', AttributeType: 'S' },
+          { AttributeName: 'startKey', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'executionArn', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: BY_MACHINE,
+            KeySchema: [
+              { AttributeName: 'stateMachineArn', KeyType: 'HASH' },
+              { AttributeName: 'startKey', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      },
+    ]);
     return new LocalExecutionStore(
       DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
     );

@@ -6,12 +6,7 @@
  * own code runs unchanged. Slack posts are written as they would be posted; the webhook secret is not read.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -21,6 +16,7 @@ import {
   provideNotificationChannels,
   type NotificationChannels,
 } from '../tasks/notify/channels';
+import { createTables } from './embedded-dynamodb';
 import { answerInProcess } from './in-process-client';
 
 export const LOCAL_OUTBOX_TABLE_NAME = 'StepJobsLocalOutbox';
@@ -55,30 +51,20 @@ export class UnsupportedByOutbox extends Error {
 
 /** Create the outbox table (once) and provide the notifier's local channels; returns the environment for them. */
 export async function prepareOutbox(client: DynamoDBClient): Promise<Record<string, string>> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: LOCAL_OUTBOX_TABLE_NAME,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException || (error as Error).name === 'ResourceInUseException'))
-      throw error;
-  }
-  for (let i = 0; i < 300; i += 1) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: LOCAL_OUTBOX_TABLE_NAME }));
-    if (Table?.TableStatus === 'ACTIVE') break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await createTables(client, [
+    {
+      TableName: LOCAL_OUTBOX_TABLE_NAME,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    },
+  ]);
   provideNotificationChannels(outboxChannels);
   return { [LOCAL_OUTBOX_TABLE]: LOCAL_OUTBOX_TABLE_NAME };
 }
