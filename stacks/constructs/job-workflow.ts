@@ -66,6 +66,19 @@ export interface JobWorkflowProps {
   readonly reportRetentionDays?: number;
 }
 
+/**
+ * The errors of FailRun itself that end the execution in `Failed` with the step's error: the ledger stayed
+ * unavailable through its retries, Lambda failed it, it crashed or timed out. FailRun's own failure of the
+ * execution never carries one of these names (shared/errors.ts executionFailure renames them), so it is never
+ * caught: FailRun stays the state that failed, where a redrive restarts.
+ */
+export const FAIL_RUN_CAUGHT = [
+  ErrorName.LEDGER_UNAVAILABLE,
+  ...LAMBDA_TRANSIENT_ERRORS,
+  'Lambda.Unknown',
+  sfn.Errors.TIMEOUT,
+] as const;
+
 /** Default Lambda and task timeout of a job step. */
 export const DEFAULT_TASK_TIMEOUT = Duration.minutes(1);
 
@@ -151,10 +164,7 @@ export class JobWorkflow extends Construct implements StepBuilder {
     // that failed, where Step Functions restarts a redrive, and from where FailRun resumes the failed step. Only
     // when it cannot record (the ledger, Lambda itself) does the execution end in `Failed`, with the step's
     // error, for the reconciler to record.
-    this.failRun.addCatch(failed, {
-      errors: [ErrorName.LEDGER_UNAVAILABLE, ...LAMBDA_TRANSIENT_ERRORS],
-      resultPath: '$.failRunError',
-    });
+    this.failRun.addCatch(failed, { errors: [...FAIL_RUN_CAUGHT], resultPath: '$.failRunError' });
     this.failRun.next(this.resume);
 
     const startRun = this.startRun(lifecycle.startRun);

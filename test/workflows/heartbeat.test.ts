@@ -88,7 +88,7 @@ test('FinishRun and FailRun retry an unavailable ledger, then still end the exec
   // reconciler records it). FailRun's own failure of the execution after recording is not caught: see below.
   expect(state('FailRun').Catch).toEqual([
     {
-      ErrorEquals: ['LedgerUnavailable', ...LAMBDA_TRANSIENT_ERRORS],
+      ErrorEquals: ['LedgerUnavailable', ...LAMBDA_TRANSIENT_ERRORS, 'Lambda.Unknown', 'States.Timeout'],
       ResultPath: '$.failRunError',
       Next: 'Failed',
     },
@@ -148,14 +148,7 @@ test('a Heartbeat failure goes to FailRun with the error and the state that fail
     },
   });
   expect(state('Resume')?.Choices?.map((c) => c.Next)).toEqual(['Heartbeat']);
-  // Only when FailRun cannot record does the execution end in Failed, with the step's error.
-  expect(state('FailRun').Catch).toEqual([
-    {
-      ErrorEquals: ['LedgerUnavailable', ...LAMBDA_TRANSIENT_ERRORS],
-      ResultPath: '$.failRunError',
-      Next: 'Failed',
-    },
-  ]);
+  // Only when FailRun cannot record (see above) does the execution end in Failed, with the step's error.
   expect(state('Failed')).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
   // A redriven step reopens its run: it gets the redrive count and the lock settings.
   expect(state('Heartbeat').Parameters).toMatchObject({
