@@ -15,6 +15,7 @@
  * only after its writes are flushed.
  */
 import { ClassicLevel } from 'classic-level';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { crc32 } from 'node:zlib';
 
 /** What dynalite's engine needs of its store (dynalite/db `create()`), as far as this module uses it. */
@@ -97,6 +98,14 @@ function operation(name: string): { action: Action; validation: ActionValidation
   return entry;
 }
 
+type DiskOperation = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+
+/** The writes of one request, held until it ends. */
+interface RequestWrites {
+  ops: DiskOperation[];
+  ended: boolean;
+}
+
 /** A DynamoDB JSON-protocol answer: the status code and body DynamoDB would send. */
 export interface StoreResponse {
   statusCode: number;
@@ -121,7 +130,7 @@ export class DynamoDbStore {
     /** Where the store persists, for messages. */
     readonly location: string,
   ) {
-    if (disk) engine.db.on('write', (operations) => this.enqueue(disk, operations));
+    if (disk) engine.db.on('write', (operations) => this.written(operations));
   }
 
   /**
@@ -194,12 +203,19 @@ export class DynamoDbStore {
       if (failure.statusCode) return reply(failure.statusCode, failure.body);
       throw error;
     }
+    // dynalite writes a request in several steps (an item's index entries, then the item): they reach the disk
+    // together, in one batch, so that a process killed in between leaves all of them or none.
+    const writes: RequestWrites = { ops: [], ended: false };
     return new Promise<StoreResponse>((resolve, reject) => {
-      entry.action(this.engine, data, (error, result) => {
-        if (error?.statusCode) resolve(reply(error.statusCode, error.body));
-        else if (error) reject(error);
-        else resolve(reply(200, result));
-      });
+      this.requestWrites.run(writes, () =>
+        entry.action(this.engine, data, (error, result) => {
+          writes.ended = true;
+          this.commit(writes.ops);
+          if (error?.statusCode) resolve(reply(error.statusCode, error.body));
+          else if (error) reject(error);
+          else resolve(reply(200, result));
+        }),
+      );
     });
   }
 
@@ -229,16 +245,34 @@ export class DynamoDbStore {
     }
   }
 
-  private enqueue(disk: ClassicLevel<Uint8Array, Uint8Array>, operations: WriteOperation[]): void {
-    for (const op of operations) {
+  /** The writes of the request under way (an AsyncLocalStorage follows dynalite's callbacks and promises). */
+  private readonly requestWrites = new AsyncLocalStorage<RequestWrites>();
+
+  /** A write to the in-memory level: kept with its request until the request ends, else queued at once. */
+  private written(operations: WriteOperation[]): void {
+    const ops = operations.map((op): DiskOperation => {
       const key = bytes(op.encodedKey);
-      this.queue.push(
-        op.type === 'put' ? { type: 'put', key, value: bytes(op.encodedValue ?? '') } : { type: 'del', key },
-      );
-    }
+      return op.type === 'put'
+        ? { type: 'put', key, value: bytes(op.encodedValue ?? '') }
+        : { type: 'del', key };
+    });
+    // A timer a request set (CreateTable's, which makes the table ACTIVE) runs in its context after it ended.
+    const request = this.requestWrites.getStore();
+    if (request && !request.ended) request.ops.push(...ops);
+    else this.commit(ops);
+  }
+
+  /**
+   * Queue a request's writes for the disk, together. Requests that touch the same item are one after the other
+   * (dynalite locks the item), so committing in the order requests end keeps each key's writes in order.
+   */
+  private commit(ops: DiskOperation[]): void {
+    const disk = this.disk;
+    if (!disk || ops.length === 0) return;
+    const wasEmpty = this.queue.length === 0;
+    this.queue.push(...ops);
     // One batch per turn: whatever was queued while the previous batch was written goes in the next.
-    if (this.queue.length === operations.length)
-      this.writing = this.writing.then(() => this.writeQueued(disk));
+    if (wasEmpty) this.writing = this.writing.then(() => this.writeQueued(disk));
   }
 
   private async writeQueued(disk: ClassicLevel<Uint8Array, Uint8Array>): Promise<void> {

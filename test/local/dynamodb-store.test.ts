@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { DynamoDbStore } from '../../local/dynamodb-store';
 import { routedRequestHandler } from '../../local/dynamodb-transport';
 import { createTables, ledgerTableInput } from '../../local/embedded-dynamodb';
@@ -60,6 +61,40 @@ test('what was written is there when the directory is opened again', async () =>
   );
   expect(Item?.note).toEqual({ S: 'kept' });
   await again.close();
+});
+
+test('each request’s writes reach the disk in one batch: an item and its index entries, all or none', async () => {
+  const dataDir = path.join(dir, 'data');
+  const store = await DynamoDbStore.open(dataDir);
+  const client = clientOf(store);
+  await createTables(client, [ledgerTableInput('ledger')]);
+  await store.flush();
+  const spy = jest.spyOn(ClassicLevel.prototype, 'batch');
+  // A run item indexed by GSI1 (dynalite writes the index entry first, then the item), then a change of an
+  // indexed attribute (the old entry deleted, a new one put, then the item).
+  await client.send(
+    new PutItemCommand({
+      TableName: 'ledger',
+      Item: { ...item('RUN#a'), gsi1pk: { S: 'JOB#x' }, gsi1sk: { S: '2026-01-01T00:00:00.000Z#a' } },
+    }),
+  );
+  await store.flush();
+  await client.send(
+    new PutItemCommand({
+      TableName: 'ledger',
+      Item: { ...item('RUN#a'), gsi1pk: { S: 'JOB#x' }, gsi1sk: { S: '2026-01-01T00:00:00.001Z#a' } },
+    }),
+  );
+  await store.flush();
+  const written = (spy.mock.calls as unknown as Array<[Array<{ type: string; key: Uint8Array }>]>).map(
+    ([ops]) => ops.map((op) => `${op.type} ${Buffer.from(op.key).toString().split('~')[0]}`),
+  );
+  expect(written).toEqual([
+    ['put index-global', 'put item-ledger'],
+    ['del index-global', 'put index-global', 'put item-ledger'],
+  ]);
+  spy.mockRestore();
+  await store.close();
 });
 
 test("answers with DynamoDB's errors, as dynalite's server does", async () => {
