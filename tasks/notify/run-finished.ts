@@ -168,13 +168,18 @@ async function notifyRun(
  * and `RunDuration` by job, which the dashboard draws for every outcome (this is the one place that sees them
  * all), and whether its notification went out.
  */
+const RAN = new Set<string>([RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.ABORTED]);
+
 function countRun(run: RunRecord, toPeople: boolean, failed: number): void {
   const byStatus = metrics.singleMetric();
   byStatus.addDimensions({ job: run.jobId, status: run.status });
   byStatus.addMetric('RunFinished', MetricUnit.Count, 1);
   const byJob = metrics.singleMetric();
   byJob.addDimension('job', run.jobId);
-  if (run.durationMs !== undefined) byJob.addMetric('RunDuration', MetricUnit.Milliseconds, run.durationMs);
+  // Durations of runs that ran their steps: a SKIPPED or DUPLICATE run ends in milliseconds and would pull
+  // the job's p50 down; a MISSED slot never ran at all.
+  if (run.durationMs !== undefined && RAN.has(run.status))
+    byJob.addMetric('RunDuration', MetricUnit.Milliseconds, run.durationMs);
   if (toPeople && failed === 0) byJob.addMetric('NotificationSent', MetricUnit.Count, 1);
   if (failed > 0) byJob.addMetric('NotificationFailed', MetricUnit.Count, failed);
 }

@@ -2,6 +2,7 @@ import '../../helpers/quiet';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
 import { RunStatus, StepStatus } from '../../../shared/constants';
 import { LedgerUnavailable } from '../../../shared/errors';
@@ -332,4 +333,43 @@ test('a MISSED slot, recorded final from the start, is announced', async () => {
     email: string;
   };
   expect(bodies.email).toContain('no delivery arrived');
+});
+
+test('every final run counts in RunFinished by job and status; RunDuration only for runs that ran their steps', async () => {
+  const ledger = await fixture.fresh();
+  const ran = runningRecord({ runId: 'cli-m1' });
+  const succeeded = {
+    ...ran,
+    status: RunStatus.SUCCEEDED,
+    endedAt: '2026-11-30T10:00:02.000Z',
+    durationMs: 2_000,
+  };
+  const skipped = {
+    ...runningRecord({ runId: 'cli-m2' }),
+    status: RunStatus.SKIPPED,
+    endedAt: '2026-11-30T10:00:00.010Z',
+    durationMs: 10,
+  };
+  await ledger.runs.create(succeeded);
+  await ledger.runs.create(skipped);
+  const added = jest.spyOn(Metrics.prototype, 'addMetric');
+  const dimensions = jest.spyOn(Metrics.prototype, 'addDimensions');
+  try {
+    await notifyRunsFinished(
+      { Records: [streamRecord(succeeded, ran), streamRecord(skipped)] },
+      deps(ledger).deps,
+    );
+    expect(added.mock.calls.map(([name, , value]) => [name, value])).toEqual([
+      ['RunFinished', 1],
+      ['RunDuration', 2_000],
+      ['RunFinished', 1],
+    ]);
+    expect(dimensions.mock.calls.map(([d]) => d)).toEqual([
+      { job: 'heartbeat', status: 'SUCCEEDED' },
+      { job: 'heartbeat', status: 'SKIPPED' },
+    ]);
+  } finally {
+    added.mockRestore();
+    dimensions.mockRestore();
+  }
 });
