@@ -126,15 +126,29 @@ export interface ReportsOptions {
   json?: boolean;
 }
 
-/** List the reports, newest first (by write time, then key). */
+/**
+ * List the reports, newest first: a run's files (`<runId>.json`, `<runId>.csv`) stay together, ordered by the
+ * newest of them (the two are written within a moment, sometimes across a second of the store's clock), the
+ * JSON first.
+ */
 export async function reportsCommand(
   store: ReportStore,
   io: Output,
   options: ReportsOptions,
 ): Promise<number> {
   const all = await store.list(options.jobId ? `${options.jobId}/` : '');
+  const stem = (key: string) => key.replace(/\.[^./]+$/, '');
+  const newestOfStem = new Map<string, number>();
+  for (const r of all)
+    newestOfStem.set(stem(r.key), Math.max(newestOfStem.get(stem(r.key)) ?? 0, r.lastModified.getTime()));
+  const time = (key: string) => newestOfStem.get(stem(key)) ?? 0;
   const newest = all
-    .sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : -1))
+    .sort(
+      (a, b) =>
+        time(b.key) - time(a.key) ||
+        (stem(a.key) === stem(b.key) ? 0 : stem(a.key) < stem(b.key) ? 1 : -1) ||
+        (a.key < b.key ? 1 : -1),
+    )
     .slice(0, options.limit);
   if (options.json) {
     io.out(

@@ -145,3 +145,25 @@ describe('reports usage errors (one line, exit 2, nothing opened)', () => {
     expectOneLineUsageError(await runCli(args), message);
   });
 });
+
+test('a run’s two files stay together, JSON first, even when the store’s clock ticked between them', async () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 11, 7, 6, 0, s));
+  const objects = [
+    { key: 'audit-digest/2026/12/06/sched-a.csv', size: 1, lastModified: at(1) },
+    { key: 'audit-digest/2026/12/06/sched-a.json', size: 1, lastModified: at(0) },
+    { key: 'audit-digest/2026/12/07/sched-b.json', size: 1, lastModified: at(30) },
+    { key: 'audit-digest/2026/12/07/sched-b.csv', size: 1, lastModified: at(31) },
+  ];
+  const out: string[] = [];
+  await reportsCommand(
+    { where: 'test', list: async () => [...objects], get: async () => '' },
+    { out: (t) => out.push(t), note: () => undefined },
+    { limit: 10, json: true },
+  );
+  expect((JSON.parse(out.join('')) as Array<{ key: string }>).map((r) => r.key)).toEqual([
+    'audit-digest/2026/12/07/sched-b.json',
+    'audit-digest/2026/12/07/sched-b.csv',
+    'audit-digest/2026/12/06/sched-a.json',
+    'audit-digest/2026/12/06/sched-a.csv',
+  ]);
+});
