@@ -5,7 +5,6 @@
  */
 import '../helpers/quiet';
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
@@ -15,15 +14,16 @@ import {
   type GetExecutionHistoryCommandInput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { AwsTarget, ExecutionHistoryReader, type AwsClients } from '../../bin/cli/aws-target';
+import { AwsTarget, ExecutionHistoryReader } from '../../bin/cli/aws-target';
 import { jobsCommand, runCommand, type Output as Io } from '../../bin/cli/commands';
 import { CliError, ExitCode } from '../../bin/cli/errors';
 import { RunStatus } from '../../shared/constants';
 import { jobs } from '../../workflows';
+import { awsError, entered, exited, historyEvent, newClients } from '../helpers/aws';
 import { ACCOUNT, REGION, executionArn, runningRecord, stateMachineArn } from '../helpers/builders';
 import { runCli } from '../helpers/cli';
 
@@ -57,42 +57,12 @@ const STACKS = {
   ],
 };
 
-/** Real clients (each test gets its own), so a mock on one never leaks into another. */
-function newClients(): AwsClients {
-  const config = { region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  return {
-    cloudFormation: new CloudFormationClient(config),
-    sfn: new SFNClient(config),
-    sts: new STSClient(config),
-    dynamo: new DynamoDBClient(config),
-    scheduler: new SchedulerClient(config),
-  };
-}
-
-function awsError(name: string, message: string): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: {} });
-}
-
 /** An output sink that keeps the lines. */
 function lines(): Io & { all: string[]; text(): string } {
   const all: string[] = [];
   const keep = (text: string) => all.push(...text.split('\n'));
   return { all, out: keep, note: keep, text: () => all.join('\n') };
 }
-
-/** A history event at second `second` of the execution. */
-function event(id: number, second: number, fields: Partial<HistoryEvent>): HistoryEvent {
-  return {
-    id,
-    timestamp: new Date(Date.UTC(2026, 10, 30, 10, 0, second)),
-    type: 'PassStateEntered',
-    ...fields,
-  };
-}
-const entered = (id: number, second: number, name: string) =>
-  event(id, second, { type: 'TaskStateEntered', stateEnteredEventDetails: { name } });
-const exited = (id: number, second: number, name: string) =>
-  event(id, second, { type: 'TaskStateExited', stateExitedEventDetails: { name } });
 
 /**
  * GetExecutionHistory over a history that grows: as Step Functions pages, a token marks where its page starts
@@ -135,10 +105,10 @@ describe('stepjobs --aws run (the CLI)', () => {
         sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
         sfn.on(GetExecutionHistoryCommand).resolves({
           events: [
-            event(1, 0, { type: 'ExecutionStarted' }),
+            historyEvent(1, 0, { type: 'ExecutionStarted' }),
             entered(2, 0, 'StartRun'),
             exited(3, 1, 'StartRun'),
-            event(4, 1, { type: 'ExecutionSucceeded' }),
+            historyEvent(4, 1, { type: 'ExecutionSucceeded' }),
           ],
         });
         doc.on(QueryCommand).resolves(recordItems(RunStatus.SUCCEEDED));
@@ -163,7 +133,9 @@ describe('stepjobs --aws run (the CLI)', () => {
     const { sfn, doc, restore } = mocks();
     try {
       sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'Boom' });
-      sfn.on(GetExecutionHistoryCommand).resolves({ events: [event(1, 0, { type: 'ExecutionFailed' })] });
+      sfn
+        .on(GetExecutionHistoryCommand)
+        .resolves({ events: [historyEvent(1, 0, { type: 'ExecutionFailed' })] });
       doc.on(QueryCommand).resolves(recordItems(RunStatus.FAILED));
       const result = await runCli(['--aws', 'run', 'heartbeat']);
       expect(result.code).toBe(ExitCode.RUN_FAILED);
@@ -246,10 +218,10 @@ afterEach(() => {
 describe('following an execution on AWS', () => {
   /** What each poll adds to the history. */
   const ADDED_BY_POLL: HistoryEvent[][] = [
-    [event(1, 0, { type: 'ExecutionStarted' }), entered(2, 0, 'StartRun'), exited(3, 1, 'StartRun')],
+    [historyEvent(1, 0, { type: 'ExecutionStarted' }), entered(2, 0, 'StartRun'), exited(3, 1, 'StartRun')],
     [entered(4, 1, 'Decide'), exited(5, 2, 'Decide'), entered(6, 2, 'Heartbeat')],
     [exited(7, 4, 'Heartbeat'), entered(8, 4, 'FinishRun'), exited(9, 5, 'FinishRun')],
-    [event(10, 5, { type: 'ExecutionSucceeded' })],
+    [historyEvent(10, 5, { type: 'ExecutionSucceeded' })],
   ];
 
   it('continues each poll from the previous nextToken and prints no event twice', async () => {
@@ -301,16 +273,16 @@ describe('following an execution on AWS', () => {
     const { target, sfn } = await followTarget();
     const added: HistoryEvent[][] = [
       [
-        event(1, 0, { type: 'ExecutionStarted' }),
-        event(2, 0, { type: 'MapStateEntered', stateEnteredEventDetails: { name: 'Apply' } }),
-        event(3, 0, { type: 'MapStateStarted' }),
-        event(4, 0, { type: 'MapRunStarted', mapRunStartedEventDetails: { mapRunArn: MAP_RUN } }),
+        historyEvent(1, 0, { type: 'ExecutionStarted' }),
+        historyEvent(2, 0, { type: 'MapStateEntered', stateEnteredEventDetails: { name: 'Apply' } }),
+        historyEvent(3, 0, { type: 'MapStateStarted' }),
+        historyEvent(4, 0, { type: 'MapRunStarted', mapRunStartedEventDetails: { mapRunArn: MAP_RUN } }),
       ],
       [],
-      [event(5, 9, { type: 'MapRunSucceeded' })],
+      [historyEvent(5, 9, { type: 'MapRunSucceeded' })],
       [
-        event(6, 9, { type: 'MapStateExited', stateExitedEventDetails: { name: 'Apply' } }),
-        event(7, 9, { type: 'ExecutionSucceeded' }),
+        historyEvent(6, 9, { type: 'MapStateExited', stateExitedEventDetails: { name: 'Apply' } }),
+        historyEvent(7, 9, { type: 'ExecutionSucceeded' }),
       ],
     ];
     let polls = 0;
@@ -353,7 +325,9 @@ describe('following an execution on AWS', () => {
     const { target, sfn } = await followTarget();
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
     sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [event(1, 0, { type: 'MapRunStarted', mapRunStartedEventDetails: { mapRunArn: MAP_RUN } })],
+      events: [
+        historyEvent(1, 0, { type: 'MapRunStarted', mapRunStartedEventDetails: { mapRunArn: MAP_RUN } }),
+      ],
     });
     sfn
       .on(DescribeMapRunCommand)
@@ -374,7 +348,7 @@ describe('following an execution on AWS', () => {
 
 describe('ExecutionHistoryReader', () => {
   it('lists from the start again when its token expired, returning only the events not returned yet', async () => {
-    const all = [1, 2, 3, 4, 5].map((id) => event(id, id, {}));
+    const all = [1, 2, 3, 4, 5].map((id) => historyEvent(id, id, {}));
     let size = 3;
     // Tokens carry the day they were handed out; those of an earlier day have expired.
     let day = 1;
@@ -403,7 +377,7 @@ describe('ExecutionHistoryReader', () => {
     const reader = new ExecutionHistoryReader(
       async (input) => {
         if (input.nextToken) throw awsError('InvalidToken', 'Invalid Token');
-        return { events: [event(1, 0, {}), event(2, 0, {})], nextToken: 'next' };
+        return { events: [historyEvent(1, 0, {}), historyEvent(2, 0, {})], nextToken: 'next' };
       },
       EXECUTION,
       2,
@@ -412,7 +386,7 @@ describe('ExecutionHistoryReader', () => {
   });
 
   it('reread lists from the start and returns only the events not returned yet', async () => {
-    const all = [1, 2, 3, 4, 5].map((id) => event(id, id, {}));
+    const all = [1, 2, 3, 4, 5].map((id) => historyEvent(id, id, {}));
     let size = 3;
     const paged = pagedHistory(() => all.slice(0, size));
     const calls: Array<string | null> = [];
@@ -431,7 +405,10 @@ describe('ExecutionHistoryReader', () => {
   });
 
   it('knows the history is complete once it has read the execution end', async () => {
-    const all = [event(1, 0, { type: 'ExecutionStarted' }), event(2, 1, { type: 'ExecutionTimedOut' })];
+    const all = [
+      historyEvent(1, 0, { type: 'ExecutionStarted' }),
+      historyEvent(2, 1, { type: 'ExecutionTimedOut' }),
+    ];
     const reader = new ExecutionHistoryReader(async () => ({ events: all }), EXECUTION, 100);
     await reader.read();
     expect(reader.ended).toBe(true);

@@ -1,37 +1,24 @@
 import '../helpers/quiet';
-import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
-  SFNClient,
   StartExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsTarget, historyToProgress, type AwsClients } from '../../bin/cli/aws-target';
 import { CliError } from '../../bin/cli/errors';
 import type { ProgressEvent } from '../../bin/cli/progress';
-import { ACCOUNT, REGION, executionArn, stateMachineArn } from '../helpers/builders';
+import { awsError, entered, exited, historyEvent, newClients } from '../helpers/aws';
+import { ACCOUNT, executionArn, stateMachineArn } from '../helpers/builders';
 
 const STACK = 'StepJobs';
 const TABLE = 'StepJobs-LedgerTable-ABC123';
 const CALLER = `arn:aws:sts::${ACCOUNT}:assumed-role/Operator/jane`;
-
-/** Real clients (each test gets its own), so a mock on one never leaks into another. */
-function newClients(): AwsClients {
-  const config = { region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  return {
-    cloudFormation: new CloudFormationClient(config),
-    sfn: new SFNClient(config),
-    sts: new STSClient(config),
-    dynamo: new DynamoDBClient(config),
-    scheduler: new SchedulerClient(config),
-  };
-}
 
 function stackOutputs(jobs: Array<{ id: string; stateMachineArn: string }>): Output[] {
   return [
@@ -48,10 +35,6 @@ const DEPLOYED = [
   { id: 'heartbeat', stateMachineArn: stateMachineArn('heartbeat') },
   { id: 'clean-old-volumes', stateMachineArn: stateMachineArn('clean-old-volumes') },
 ];
-
-function awsError(name: string, message: string): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: {} });
-}
 
 /** Clients with mocks; the stack is deployed with DEPLOYED unless a test says otherwise. */
 function mocked() {
@@ -170,31 +153,17 @@ describe('AwsTarget.open', () => {
   });
 });
 
-/** A history event at second `second` of the execution. */
-function event(id: number, second: number, fields: Partial<HistoryEvent>): HistoryEvent {
-  return {
-    id,
-    timestamp: new Date(Date.UTC(2026, 10, 30, 10, 0, second)),
-    type: 'PassStateEntered',
-    ...fields,
-  };
-}
-const entered = (id: number, second: number, name: string) =>
-  event(id, second, { type: 'TaskStateEntered', stateEnteredEventDetails: { name } });
-const exited = (id: number, second: number, name: string) =>
-  event(id, second, { type: 'TaskStateExited', stateExitedEventDetails: { name } });
-
 const LAMBDA_CAUSE = JSON.stringify({ errorType: 'Boom', errorMessage: 'the volume is gone' });
 
 /** The execution's history as it grows: what GetExecutionHistory returns after each DescribeExecution. */
 const HISTORY_BY_POLL: HistoryEvent[][] = [
-  [event(1, 0, { type: 'ExecutionStarted' }), entered(2, 0, 'StartRun'), exited(3, 1, 'StartRun')],
+  [historyEvent(1, 0, { type: 'ExecutionStarted' }), entered(2, 0, 'StartRun'), exited(3, 1, 'StartRun')],
   [
     entered(4, 1, 'Decide'),
     exited(5, 1, 'Decide'),
     entered(6, 1, 'Heartbeat'),
-    event(7, 2, { type: 'TaskScheduled' }),
-    event(8, 4, {
+    historyEvent(7, 2, { type: 'TaskScheduled' }),
+    historyEvent(8, 4, {
       type: 'TaskFailed',
       taskFailedEventDetails: {
         resourceType: 'lambda',
@@ -204,7 +173,7 @@ const HISTORY_BY_POLL: HistoryEvent[][] = [
       },
     }),
   ],
-  [entered(9, 4, 'FailRun'), exited(10, 5, 'FailRun'), event(11, 5, { type: 'ExecutionFailed' })],
+  [entered(9, 4, 'FailRun'), exited(10, 5, 'FailRun'), historyEvent(11, 5, { type: 'ExecutionFailed' })],
 ];
 
 describe('AwsTarget.startRun', () => {
@@ -331,7 +300,7 @@ describe('historyToProgress', () => {
   it('reports a Lambda function failure on the state entered last', () => {
     const progress = historyToProgress([
       entered(1, 0, 'Heartbeat'),
-      event(2, 3, {
+      historyEvent(2, 3, {
         type: 'LambdaFunctionFailed',
         lambdaFunctionFailedEventDetails: { error: 'Lambda.Unknown', cause: 'out of memory' },
       }),
@@ -350,7 +319,10 @@ describe('historyToProgress', () => {
 
   it('ignores events that are neither state changes nor failures', () => {
     expect(
-      historyToProgress([event(1, 0, { type: 'ExecutionStarted' }), event(2, 0, { type: 'TaskScheduled' })]),
+      historyToProgress([
+        historyEvent(1, 0, { type: 'ExecutionStarted' }),
+        historyEvent(2, 0, { type: 'TaskScheduled' }),
+      ]),
     ).toEqual([]);
   });
 });

@@ -10,15 +10,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CliError } from '../../bin/cli/errors';
 import type { Output } from '../../bin/cli/output';
 import { awsReportStore, reportsCommand, showReportCommand } from '../../bin/cli/reports-command';
+import { awsError } from '../helpers/aws';
 import { expectOneLineUsageError, runCli } from '../helpers/cli';
 import { REGION } from '../helpers/builders';
 
 const STACK = 'StepJobs';
 const BUCKET = 'stepjobs-auditdigestjobreportsbucket-abc123';
-
-function awsError(name: string, message: string): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: {} });
-}
 
 /** Real clients with mocks (each test its own), and the stack deployed with a report bucket unless told not. */
 function mocked(outputs = [{ OutputKey: 'ReportBucketName', OutputValue: BUCKET }]) {
