@@ -5,12 +5,13 @@
  */
 // First: Powertools reads these settings when its singletons are built (see the module).
 import './process-defaults';
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { TaskHandler } from '../shared/handler';
+import { describeError } from '../shared/errors';
 import { fieldPath, pathDeeperThan } from '../shared/json';
 import { provideDynamoDbTransport } from '../shared/aws-clients';
 import { keys } from '../shared/ledger/keys';
@@ -76,6 +77,12 @@ export interface ExecutionResult {
    */
   statusEventError?: string;
   /** Set when the run notifier could not be given the run's end, even after retries. */
+  notifyError?: string;
+}
+
+/** The sweep's result, and what the run notifier could not be told about the runs it ended. */
+export interface LocalSweepResult extends SweepResult {
+  /** Set when the run notifier could not be given the end of a run the pass recorded, even after retries. */
   notifyError?: string;
 }
 
@@ -363,7 +370,7 @@ export class LocalRuntime {
    * never got a run record get one, and locks that outlived their run are released. Every local command runs
    * it first.
    */
-  async recover(): Promise<SweepResult> {
+  async recover(): Promise<LocalSweepResult> {
     const fn = this.functionByEntry('tasks/lifecycle/sweep.ts');
     const result = await sweep(
       {},
@@ -375,8 +382,8 @@ export class LocalRuntime {
         graceMs: 0,
       },
     );
-    await this.announceEnds(result.repaired.map((r) => r.runId));
-    return result;
+    const notifyError = await this.announceEnds(result.repaired.map((r) => r.runId));
+    return notifyError ? { ...result, notifyError } : result;
   }
 
   /**
@@ -388,7 +395,7 @@ export class LocalRuntime {
   async sweep(
     window: { from: Date; to: Date; jobIds?: readonly string[] },
     now = window.to,
-  ): Promise<SweepResult> {
+  ): Promise<LocalSweepResult> {
     const fn = this.functionByEntry('tasks/lifecycle/sweep.ts');
     const started: Array<Promise<ExecutionResult>> = [];
     const sfn = this.executions.stepFunctionsClient({
@@ -434,8 +441,8 @@ export class LocalRuntime {
       result.caughtUp.push(...next.caughtUp);
       result.repaired.push(...next.repaired);
     }
-    await this.announceEnds([...result.repaired, ...result.missed].map((r) => r.runId));
-    return result;
+    const notifyError = await this.announceEnds([...result.repaired, ...result.missed].map((r) => r.runId));
+    return notifyError ? { ...result, notifyError } : result;
   }
 
   /** Start and wait. */
@@ -570,21 +577,29 @@ export class LocalRuntime {
   /**
    * What the ledger table's stream would carry for runs that ended: each run's final item, delivered to the
    * stream's event source mappings whose filters match (local/run-stream.ts). Returns the errors of runs
-   * whose end could not be delivered after retries (the run itself is recorded either way).
+   * whose end could not be read or delivered after retries: the run itself is recorded either way, so neither
+   * fails the run or the command.
    */
   private async announceEnds(runIds: readonly string[]): Promise<string | undefined> {
     if (this.runStream.length === 0) return undefined;
     const undelivered: string[] = [];
     for (const runId of new Set(runIds)) {
-      const { Item } = await this.dynamo.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: marshall(keys.run(runId)),
-          ConsistentRead: true,
-        }),
-      );
-      if (!Item) continue;
-      const record = insertRecord(this.tableName, Item);
+      let item: Record<string, AttributeValue> | undefined;
+      try {
+        ({ Item: item } = await this.dynamo.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: marshall(keys.run(runId)),
+            ConsistentRead: true,
+          }),
+        ));
+      } catch (error) {
+        const { name, message } = describeError(error);
+        undelivered.push(`${runId}: ${name}: ${message}`);
+        continue;
+      }
+      if (!item) continue;
+      const record = insertRecord(this.tableName, item);
       for (const mapping of this.runStream) {
         if (!mappingMatches(mapping, record)) continue;
         const fn = this.functions.find((f) => f.logicalId === mapping.functionLogicalId);
@@ -611,7 +626,10 @@ export class LocalRuntime {
         return undefined;
       } catch (error) {
         const pause = this.statusEventRetryMs[attempt];
-        if (pause === undefined) return `${(error as Error).name}: ${(error as Error).message}`;
+        if (pause === undefined) {
+          const { name, message } = describeError(error);
+          return `${name}: ${message}`;
+        }
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }

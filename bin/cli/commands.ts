@@ -368,6 +368,7 @@ export async function reportRun(
     } else {
       io.out('');
       io.out(summaryLine(run));
+      for (const line of deliveryNotes(started)) io.note(line);
       if (run.calendarExclusion && run.status !== RunStatus.SKIPPED) {
         io.note(
           `This run falls in ${job.id}'s calendar exclusions (${run.calendarExclusion}); only scheduled runs skip them.`,
@@ -393,6 +394,18 @@ export async function reportRun(
     return ExitCode.RUN_FAILED;
   }
   return exitCodeFor(run.status);
+}
+
+/** What local mode could not deliver once the run ended; the run's record stands either way. */
+function deliveryNotes(started: StartedRun): string[] {
+  const notes: string[] = [];
+  if (started.statusEventError)
+    notes.push(
+      `The run's end did not reach the reconciler (${started.statusEventError}); the next stepjobs command's recovery pass records it.`,
+    );
+  if (started.notifyError)
+    notes.push(`The run notifier was not told of this run's end (${started.notifyError}).`);
+  return notes;
 }
 
 /** The execution's page in the Step Functions console, as one "Console:" line (none for an odd ARN). */

@@ -5,7 +5,7 @@ import type { JobState, RunRecord, StepRecord } from '../../shared/ledger/items'
 import type { RunDetail } from '../../shared/ledger/runs-repository';
 import { pauseText } from '../../shared/ledger/pause';
 import { duration, statusText, triggerText, truncate } from '../../shared/run-text';
-import type { SweepResult } from '../../tasks/lifecycle/sweep';
+import type { LocalSweepResult } from '../../local/runtime';
 
 export { duration, statusText, triggerText, truncate } from '../../shared/run-text';
 
@@ -124,7 +124,9 @@ export function storedText(stored: StoredJson, max = 400): string {
 }
 
 /** What the start-up recovery repaired, in one line; `undefined` when it repaired nothing. */
-export function recoveryLine(result: SweepResult): string | undefined {
+export function recoveryLine(
+  result: Pick<LocalSweepResult, 'repaired' | 'releasedLocks' | 'notifyError'>,
+): string | undefined {
   const ended = result.repaired.filter((r) => r.how === 'finalized');
   const recorded = result.repaired.filter((r) => r.how === 'recorded');
   const parts: string[] = [];
@@ -143,5 +145,6 @@ export function recoveryLine(result: SweepResult): string | undefined {
     );
   }
   if (parts.length === 0) return undefined;
-  return `recovered: ${parts.join('; ')}. See stepjobs show <runId>.`;
+  const unnotified = result.notifyError ? ` The run notifier was not told: ${result.notifyError}.` : '';
+  return `recovered: ${parts.join('; ')}. See stepjobs show <runId>.${unnotified}`;
 }

@@ -1,9 +1,8 @@
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { TriggerType } from '../../shared/constants';
-import { LocalRuntime, newExecutionName } from '../../local/runtime';
+import { LocalRuntime, newExecutionName, type LocalSweepResult } from '../../local/runtime';
 import { cachedTemplate } from '../../local/template-cache';
-import type { SweepResult } from '../../tasks/lifecycle/sweep';
 import type { SimulatedAccountSetup } from '../../local/simulated-account';
 import { LedgerServerError } from '../../local/shared-dynamodb';
 import { CliError, ExitCode } from './errors';
@@ -19,7 +18,7 @@ export class LocalTarget implements Target {
   private constructor(
     readonly runtime: LocalRuntime,
     /** What the recovery pass at start-up repaired (runs an earlier, vanished process left behind). */
-    readonly recovery: SweepResult,
+    readonly recovery: LocalSweepResult,
   ) {}
 
   static async open(
@@ -96,6 +95,7 @@ export class LocalTarget implements Target {
       error: result.error,
       cause: result.cause,
       ...(result.statusEventError ? { statusEventError: result.statusEventError } : {}),
+      ...(result.notifyError ? { notifyError: result.notifyError } : {}),
     };
   }
 

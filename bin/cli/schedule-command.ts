@@ -7,7 +7,7 @@ import {
   type Delivery,
   type Slot,
 } from '../../local/schedule-simulator';
-import type { SweepResult } from '../../tasks/lifecycle/sweep';
+import type { LocalSweepResult } from '../../local/runtime';
 import { ExitCode } from './errors';
 import type { Output } from './commands';
 import { table } from './format';
@@ -104,11 +104,14 @@ export async function scheduleCommand(
 }
 
 /** What a slot check found: each MISSED slot and each catch-up started, or that nothing was missed. */
-export function sweepText(result: Pick<SweepResult, 'missed' | 'caughtUp' | 'expected'>): string {
+export function sweepText(
+  result: Pick<LocalSweepResult, 'missed' | 'caughtUp' | 'expected' | 'notifyError'>,
+): string {
   const lines = [`Sweep: ${result.expected} expected slots checked, ${result.missed.length} missed.`];
   for (const missed of result.missed)
     lines.push(`  MISSED     ${missed.scheduledTime}  ${missed.jobId}: ${missed.reason} (${missed.runId})`);
   for (const caught of result.caughtUp)
     lines.push(`  caught up  ${caught.scheduledTime}  ${caught.jobId}: execution ${caught.executionName}`);
+  if (result.notifyError) lines.push(`  The run notifier was not told of every run: ${result.notifyError}`);
   return lines.join('\n');
 }

@@ -15,6 +15,8 @@ export interface StartedRun {
   cause?: string;
   /** Locally: the reconciler could not be told how the execution ended (the ledger was unavailable). */
   statusEventError?: string;
+  /** Locally: the run notifier could not be given the run's end (its record is complete either way). */
+  notifyError?: string;
 }
 
 /** What enabling or disabling a job's schedule did. */

@@ -92,6 +92,28 @@ describe('runCommand', () => {
     });
   });
 
+  it('says what local mode could not deliver once the run ended, beside the record', async () => {
+    const ledger = await db.fresh();
+    await ledger.runs.create(runningRecord({ runId: 'cli-1', status: RunStatus.FAILED }));
+    const io = lines();
+    const target = fakeTarget(
+      ledger,
+      {
+        status: 'FAILED',
+        statusEventError: 'LedgerUnavailable: down',
+        notifyError: 'cli-1: BatchItemFailure: the function reported the record as a batch item failure',
+      },
+      'local',
+    );
+    expect(await runCommand(target, jobs, io, options)).toBe(ExitCode.RUN_FAILED);
+    expect(io.text()).toContain(
+      "The run's end did not reach the reconciler (LedgerUnavailable: down); the next stepjobs command's recovery pass records it.",
+    );
+    expect(io.text()).toContain(
+      "The run notifier was not told of this run's end (cli-1: BatchItemFailure: the function reported",
+    );
+  });
+
   it('without wait on AWS, says how to follow the run and exits 0', async () => {
     const io = lines();
     const code = await runCommand(fakeTarget(await db.fresh(), { status: 'RUNNING' }), jobs, io, {

@@ -1,5 +1,6 @@
 import {
   duration,
+  recoveryLine,
   runDetailText,
   runsTable,
   statusText,
@@ -7,6 +8,7 @@ import {
   truncate,
   zoned,
 } from '../../bin/cli/format';
+import { sweepText } from '../../bin/cli/schedule-command';
 import { progressLine, ProgressTracker, shortCause, type ProgressEvent } from '../../bin/cli/progress';
 import { RunStatus, SkipReason, StepStatus } from '../../shared/constants';
 import type { RunDetail } from '../../shared/ledger/runs-repository';
@@ -228,5 +230,27 @@ describe('shortCause', () => {
     const long = shortCause('x'.repeat(500));
     expect(long).toHaveLength(200);
     expect(long.endsWith('…')).toBe(true);
+  });
+});
+
+describe('what local mode could not tell the run notifier', () => {
+  const notifyError = 'run-7: BatchItemFailure: the function reported the record as a batch item failure';
+
+  it('ends the recovery line', () => {
+    const line = recoveryLine({
+      releasedLocks: [],
+      repaired: [{ runId: 'run-7', jobId: 'heartbeat', status: RunStatus.FAILED, how: 'finalized' }],
+      notifyError,
+    });
+    expect(line).toBe(
+      `recovered: ended 1 run (run-7 FAILED) left RUNNING by a stepjobs process that is gone. See stepjobs show <runId>. The run notifier was not told: ${notifyError}.`,
+    );
+  });
+
+  it('ends the sweep report', () => {
+    expect(sweepText({ expected: 3, missed: [], caughtUp: [], notifyError }).split('\n')).toEqual([
+      'Sweep: 3 expected slots checked, 0 missed.',
+      `  The run notifier was not told of every run: ${notifyError}`,
+    ]);
   });
 });

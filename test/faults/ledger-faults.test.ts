@@ -218,6 +218,23 @@ describe('DynamoDB outages longer than every retry', () => {
     });
     await expectInvariantsHold();
   });
+
+  it('the run notifier cannot record what it sent: the run still ends FAILED, its lock freed, and the result says the notifier was not told', async () => {
+    const notificationWrite: Rule['match'] = (request) =>
+      request.op === 'UpdateItem' && request.text.includes('notification');
+    proxy.inject(always(notificationWrite));
+    const result = await run(FIXTURE_JOB_ID, { permanent: true, errorName: 'VolumeInUse' });
+    proxy.clear();
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'VolumeInUse' });
+    expect(result.statusEventError).toBeUndefined();
+    expect(result.notifyError).toMatch(new RegExp(`^${result.runId}: BatchItemFailure`));
+    const record = await runtime.ledger.runs.get(result.runId);
+    expect(record).toMatchObject({ status: RunStatus.FAILED, error: { name: 'VolumeInUse' } });
+    expect(record.notification).toBeUndefined();
+    expect((await runtime.ledger.jobs.getState(FIXTURE_JOB_ID)).lockRunId).toBeUndefined();
+    await expectInvariantsHold();
+  });
 });
 
 let slotMinute = 0;
