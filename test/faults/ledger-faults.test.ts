@@ -219,6 +219,42 @@ describe('DynamoDB outages longer than every retry', () => {
     await expectInvariantsHold();
   });
 
+  it('a redrive that took the lock cannot reopen the run: the run stays FAILED once, and the reconciler frees the lock', async () => {
+    const input = { permanent: true, errorName: 'PermanentError' };
+    let failRunInput: unknown;
+    const first = await runtime.run(FIXTURE_JOB_ID, input, {
+      ...NO_WAITS,
+      onEvent: (event) => {
+        if (event.type === 'StateEntered' && event.state.name === 'FailRun') failRunInput = event.state.input;
+      },
+    });
+    expect(first.status).toBe('FAILED');
+
+    // FailRun takes the job lock for the reopened run, then cannot write the run RUNNING again.
+    const reopen: Rule['match'] = (request) =>
+      request.op === 'UpdateItem' &&
+      ledgerWrites.sk(request) === 'RUN' &&
+      request.text.includes('redriveCount');
+    proxy.inject(always(reopen));
+    const second = await runtime.run(FIXTURE_JOB_ID, input, {
+      ...NO_WAITS,
+      name: first.runId,
+      redrive: { from: 'FailRun', input: failRunInput, count: 1 },
+    });
+    expect(proxy.faulted()).toBeGreaterThan(0);
+    proxy.clear();
+
+    // FailRun's retries run out: the execution fails with the step's error, and the reconciler, told of it,
+    // releases the lock the redrive took (the run is final already).
+    expect(second).toMatchObject({ status: 'FAILED', error: 'PermanentError' });
+    expect(second.statusEventError).toBeUndefined();
+    expect((await runtime.ledger.jobs.getState(FIXTURE_JOB_ID)).lockRunId).toBeUndefined();
+    const record = await runtime.ledger.runs.get(first.runId);
+    expect(record).toMatchObject({ status: RunStatus.FAILED, error: { name: 'PermanentError' } });
+    expect(record.redriveCount).toBeUndefined();
+    await expectInvariantsHold();
+  });
+
   it('the run notifier cannot record what it sent: the run still ends FAILED, its lock freed, and the result says the notifier was not told', async () => {
     const notificationWrite: Rule['match'] = (request) =>
       request.op === 'UpdateItem' && request.text.includes('notification');
