@@ -117,29 +117,27 @@ export interface StoreResponse {
 const API_VERSIONS = ['DynamoDB_20111205', 'DynamoDB_20120810'];
 
 export class DynamoDbStore {
-  private queue: Array<
-    { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
-  > = [];
+  private queue: DiskOperation[] = [];
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private closed = false;
 
   private constructor(
     private readonly engine: EngineStore,
-    private readonly disk: ClassicLevel<Uint8Array, Uint8Array> | undefined,
+    private readonly disk: ClassicLevel<Uint8Array, Uint8Array>,
     /** Where the store persists, for messages. */
     readonly location: string,
   ) {
-    if (disk) engine.db.on('write', (operations) => this.written(operations));
+    engine.db.on('write', (operations) => this.written(operations));
   }
 
   /**
-   * Open the store: in memory only, or loaded from the LevelDB at `dataDir` and written through to it. Fails
-   * with LevelDB's own error (`LEVEL_DATABASE_NOT_OPEN` caused by a held lock) when another process holds it.
+   * Open the store, loaded from the LevelDB at `dataDir` and written through to it. Fails with LevelDB's own
+   * error (`LEVEL_DATABASE_NOT_OPEN` caused by a held lock) when another process holds it. (A store in memory
+   * only is dynalite's own server: local/embedded-dynamodb.ts.)
    */
-  static async open(dataDir?: string): Promise<DynamoDbStore> {
+  static async open(dataDir: string): Promise<DynamoDbStore> {
     const store = engine.db.create({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    if (!dataDir) return new DynamoDbStore(store, undefined, 'memory');
     const disk = new ClassicLevel<Uint8Array, Uint8Array>(dataDir, {
       keyEncoding: 'view',
       valueEncoding: 'view',
@@ -236,7 +234,7 @@ export class DynamoDbStore {
       await this.flush();
     } finally {
       this.closed = true;
-      await this.disk?.close();
+      await this.disk.close();
       await new Promise<void>((resolve) =>
         this.engine.lifecycleManager
           ? this.engine.lifecycleManager.gracefulClose(() => resolve())
@@ -267,20 +265,19 @@ export class DynamoDbStore {
    * (dynalite locks the item), so committing in the order requests end keeps each key's writes in order.
    */
   private commit(ops: DiskOperation[]): void {
-    const disk = this.disk;
-    if (!disk || ops.length === 0) return;
+    if (ops.length === 0) return;
     const wasEmpty = this.queue.length === 0;
     this.queue.push(...ops);
     // One batch per turn: whatever was queued while the previous batch was written goes in the next.
-    if (wasEmpty) this.writing = this.writing.then(() => this.writeQueued(disk));
+    if (wasEmpty) this.writing = this.writing.then(() => this.writeQueued());
   }
 
-  private async writeQueued(disk: ClassicLevel<Uint8Array, Uint8Array>): Promise<void> {
+  private async writeQueued(): Promise<void> {
     if (this.failure || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
     try {
-      await disk.batch(batch);
+      await this.disk.batch(batch);
     } catch (error) {
       // Later writes must not reach disk without this one: stop writing, and fail every request from here.
       this.failure = error as Error;

@@ -13,6 +13,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import type { SdkRequestHandler } from './dynamodb-transport';
 import type { AddressInfo } from 'node:net';
 import { INDEXES, TABLE_KEYS, type IndexKeys } from '../shared/ledger/keys';
 
@@ -39,16 +40,29 @@ export interface EmbeddedDynamoDb {
    * The transport every DynamoDB client of this process should use for `endpoint`, when it is not plain HTTP
    * (a data directory's store, held here or by another process: local/shared-dynamodb.ts).
    */
-  requestHandler?: unknown;
+  requestHandler?: SdkRequestHandler;
   /** Resolves when every write so far is durable (a no-op where the store is in memory or elsewhere). */
   flush?(): Promise<void>;
   /** Close the client and the server (and flush the store when persisted). */
   stop(): Promise<void>;
 }
 
-/** A DynamoDB client for the embedded endpoint with dummy credentials and the local region. */
-export function localDynamoDbClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+/**
+ * A DynamoDB client for the embedded endpoint with dummy credentials and the local region; with `transport`,
+ * its requests go through that instead of plain HTTP (local/dynamodb-transport.ts).
+ */
+export function localDynamoDbClient(
+  endpoint: string,
+  options: { transport?: SdkRequestHandler; maxAttempts?: number } = {},
+): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    // The SDK's handler type is Smithy's; the transport has the part of it the client calls.
+    ...(options.transport ? { requestHandler: options.transport as never } : {}),
+  });
 }
 
 /** Start dynalite on 127.0.0.1 on a free port. */

@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDbClientSetup } from '../shared/aws-clients';
 import type { Env } from '../shared/config';
 import {
   LOCAL_OUTBOX_TABLE,
@@ -19,7 +20,7 @@ import {
 import { createTables } from './embedded-dynamodb';
 import { answerInProcess } from './in-process-client';
 
-export const LOCAL_OUTBOX_TABLE_NAME = 'StepJobsLocalOutbox';
+const LOCAL_OUTBOX_TABLE_NAME = 'StepJobsLocalOutbox';
 const PARTITION = 'outbox';
 
 export type OutboxChannel = 'topic' | 'events' | 'slack';
@@ -40,7 +41,7 @@ export interface OutboxEntry {
   message: string;
 }
 
-export class UnsupportedByOutbox extends Error {
+class UnsupportedByOutbox extends Error {
   constructor(service: string, command: string) {
     super(
       `Local mode's outbox answers only what the run notifier sends; ${service} ${command} is not one of them`,
@@ -103,15 +104,17 @@ export async function readOutbox(
 const cache = new Map<string, NotificationChannels>();
 
 /**
- * The notifier's channels writing to the outbox, once per process and endpoint (the SDK reads
- * `AWS_ENDPOINT_URL_DYNAMODB` when a client is created; each embedded DynamoDB needs its own client).
+ * The notifier's channels writing to the outbox, once per process and endpoint (and local transport), as the
+ * ledger's clients are (shared/aws-clients.ts): each embedded DynamoDB needs its own client, and the process
+ * that holds the store answers the outbox's writes in process, as it does the ledger's.
  */
 function outboxChannels(env: Env): NotificationChannels {
   const table = env[LOCAL_OUTBOX_TABLE] ?? LOCAL_OUTBOX_TABLE_NAME;
-  const key = `${table}@${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
+  const setup = dynamoDbClientSetup();
+  const key = `${table}@${setup.key}`;
   let channels = cache.get(key);
   if (!channels) {
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient(setup.config));
     const write = async (entry: Omit<OutboxEntry, 'at'>) => {
       const at = new Date().toISOString();
       await doc.send(

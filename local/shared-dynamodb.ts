@@ -8,12 +8,12 @@
  * Both kinds of command talk to DynamoDB through the real SDK: only the transport under it differs
  * (local/dynamodb-transport.ts), and it keeps working when the store moves.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDbStore } from './dynamodb-store';
 import { routedRequestHandler, type SdkRequestHandler, type StoreRoute } from './dynamodb-transport';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, type EmbeddedDynamoDb } from './embedded-dynamodb';
+import { localDynamoDbClient, type EmbeddedDynamoDb } from './embedded-dynamodb';
 import { readInfo, serveLedger, serverFiles, type LedgerServer } from './ledger-server';
 import { currentProcess, isAlive } from './process-identity';
 
@@ -110,12 +110,7 @@ class SharedConnection {
   embedded(holding: Holding): EmbeddedDynamoDb {
     const port = holding.kind === 'held' ? holding.server.port : holding.port;
     const endpoint = `http://127.0.0.1:${port}`;
-    const client = new DynamoDBClient({
-      endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      requestHandler: this.requestHandler as never,
-    });
+    const client = localDynamoDbClient(endpoint, { transport: this.requestHandler });
     return {
       endpoint,
       client,
@@ -145,24 +140,14 @@ class SharedConnection {
 
 /** Whether a process answers DynamoDB requests at `port` (the holder's announcement may be stale). */
 async function answers(port: number): Promise<boolean> {
+  const client = localDynamoDbClient(`http://127.0.0.1:${port}`, { maxAttempts: 1 });
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/`, {
-      method: 'POST',
-      headers: {
-        'X-Amz-Target': 'DynamoDB_20120810.ListTables',
-        'Content-Type': 'application/x-amz-json-1.0',
-        // A holder may be a plain dynalite (tests put one there), which wants a request that looks signed.
-        Authorization:
-          'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-        'X-Amz-Date': '20260101T000000Z',
-      },
-      body: '{"Limit":1}',
-      signal: AbortSignal.timeout(2_000),
-    });
-    await response.arrayBuffer();
-    return response.ok;
+    await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
+    return true;
   } catch {
     return false;
+  } finally {
+    client.destroy();
   }
 }
 
