@@ -11,7 +11,9 @@ import { LOCAL_DATA_DIR, LocalTarget } from './cli/local-target';
 import { AwsTarget } from './cli/aws-target';
 import {
   historyCommand,
+  jobDefinition,
   jobsCommand,
+  NO_WAIT_LOCALLY,
   pauseCommand,
   runCommand,
   showCommand,
@@ -23,7 +25,7 @@ import { CliError, ExitCode } from './cli/errors';
 import { actionsCommand, resourceCommand } from './cli/action-commands';
 import { simulatedAccountCommand } from './cli/simulated-account-command';
 import { outboxCommand, parseChannel } from './cli/outbox-command';
-import { redriveCommand, rerunCommand } from './cli/rerun-command';
+import { noRedriveLocally, redriveCommand, rerunCommand } from './cli/rerun-command';
 import { auditCommand } from './cli/audit-command';
 import { localReportStore, registerReportsCommand } from './cli/reports-command';
 import { jobPreview, previewCommand } from './cli/preview-command';
@@ -42,7 +44,6 @@ import {
 } from './cli/parse';
 import { scheduleCommand, sweepText } from './cli/schedule-command';
 import { backfillCommand } from './cli/backfill-command';
-import { jobDefinition } from './cli/commands';
 import type { Target } from './cli/target';
 
 interface GlobalOptions {
@@ -220,6 +221,7 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
       ) =>
         run(() => {
           const input = parseRunInput(opts);
+          if (opts.wait === false && !global().aws) throw new CliError(NO_WAIT_LOCALLY);
           return withTarget(global(), (t) =>
             runCommand(t, jobs, io, {
               jobId,
@@ -249,6 +251,7 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
         run(() => {
           const given = opts.input !== undefined || opts.inputFile !== undefined;
           const input = given ? parseRunInput(opts) : undefined;
+          if (opts.wait === false && !global().aws) throw new CliError(NO_WAIT_LOCALLY);
           return withTarget(global(), (t) =>
             rerunCommand(t, jobs, io, {
               runId,
@@ -269,16 +272,17 @@ function buildProgram(setExit: (code: number) => void, settings: CliSettings): C
     .option('--record', "also print the run's ledger record")
     .option('--json', 'machine-readable output')
     .action(async (runId: string, opts: { wait?: boolean; record?: boolean; json?: boolean }) =>
-      run(() =>
-        withTarget(global(), (t) =>
+      run(() => {
+        if (!global().aws) throw new CliError(noRedriveLocally(runId));
+        return withTarget(global(), (t) =>
           redriveCommand(t, jobs, io, {
             runId,
             wait: opts.wait !== false,
             json: opts.json,
             showRecord: opts.record,
           }),
-        ),
-      )(),
+        );
+      })(),
     );
 
   program
@@ -728,15 +732,15 @@ function firstLine(text: string): string {
   return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
+/** How long a finished command waits for its output to drain before it exits anyway. */
+const EXIT_GRACE_MS = 3_000;
+
 /**
  * Run as the `stepjobs` process. When the reader of stdout goes away (`stepjobs history x | head`), the rest
  * of the output is dropped and the command finishes, so a run still ends and is recorded; without this, Node
  * crashes with an EPIPE stack trace, possibly halfway through a run. An error nothing else caught (a library's
  * stray rejection) is reported like any unexpected error: one line and exit 70, never a stack trace.
  */
-/** How long a finished command waits for its output to drain before it exits anyway. */
-const EXIT_GRACE_MS = 3_000;
-
 export function runAsProcess(argv: readonly string[]): void {
   const debug = Boolean(process.env.STEPJOBS_DEBUG);
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -750,8 +754,15 @@ export function runAsProcess(argv: readonly string[]): void {
   process.on('unhandledRejection', fatal);
   void main(argv).then((code) => {
     process.exitCode = code;
-    // Everything was closed; should anything still hold the event loop, the command ends all the same.
-    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+    // Everything was closed; should anything still hold the event loop, the command ends all the same
+    // (STEPJOBS_DEBUG names what held it: a handle some code opened and did not close).
+    setTimeout(() => {
+      if (debug)
+        process.stderr.write(
+          `stepjobs: exiting with ${process.getActiveResourcesInfo().join(', ')} still open\n`,
+        );
+      process.exit();
+    }, EXIT_GRACE_MS).unref();
   }, fatal);
 }
 

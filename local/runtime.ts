@@ -180,12 +180,21 @@ export class LocalRuntime {
     this.functions = lambdaFunctions(template);
     this.jobs = discoverJobs(template);
     this.tableName = ledgerTableName(template);
+    this.bucketNames = new Set(buckets(template));
     this.ledger = Ledger.fromClient(dynamo.client, this.tableName);
-    this.runStream = streamMappings(template, this.tableName);
+    // Resolved once: a template whose stream target is not a local function is refused before any run.
+    this.runStream = streamMappings(template, this.tableName).map((mapping) => {
+      const fn = this.functions.find((f) => f.logicalId === mapping.functionLogicalId);
+      if (!fn) throw new TemplateError(`Stream target ${mapping.functionLogicalId} is not a local function`);
+      return { mapping, fn };
+    });
   }
 
-  /** The event source mappings on the ledger's stream (the run notifier's). */
-  private readonly runStream: StreamMapping[];
+  /** The template's buckets, by their local names. */
+  private readonly bucketNames: ReadonlySet<string>;
+
+  /** The event source mappings on the ledger's stream (the run notifier's), each with its function. */
+  private readonly runStream: Array<{ mapping: StreamMapping; fn: LocalFunction }>;
 
   /** Start the embedded DynamoDB, create the template's tables and point the SDK at them. */
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -199,7 +208,7 @@ export class LocalRuntime {
       isolateFromAws(handlerEndpoint, options.logLevel ?? 'WARN');
       // The handlers' clients take the same transport as this runtime's (a data directory's store).
       if (dynamo.requestHandler && handlerEndpoint === dynamo.endpoint) {
-        provideDynamoDbTransport(handlerEndpoint, dynamo.requestHandler as never);
+        provideDynamoDbTransport(handlerEndpoint, dynamo.requestHandler as never); // Smithy's type; see localDynamoDbClient
       }
       // The logger may have been built before this point (its module imported early); set its level directly.
       logger.setLogLevel((options.logLevel ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
@@ -226,6 +235,7 @@ export class LocalRuntime {
         options.dataDir,
       );
     } catch (error) {
+      provideDynamoDbTransport(dynamo.endpoint, undefined);
       await dynamo.stop();
       throw error;
     }
@@ -464,7 +474,7 @@ export class LocalRuntime {
       const { s3DataDir, startEmbeddedS3 } = require('./embedded-s3') as typeof import('./embedded-s3');
       const s3 = await startEmbeddedS3({
         ...(this.dataDir ? { directory: s3DataDir(this.dataDir) } : {}),
-        buckets: buckets(this.template),
+        buckets: [...this.bucketNames],
       });
       process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
       return s3;
@@ -474,10 +484,8 @@ export class LocalRuntime {
 
   /** Functions whose environment names a bucket of the template: they need the embedded S3. */
   private usesS3(fn: LocalFunction): boolean {
-    this.bucketNames ??= new Set(buckets(this.template));
-    return Object.values(fn.environment).some((value) => this.bucketNames?.has(value));
+    return Object.values(fn.environment).some((value) => this.bucketNames.has(value));
   }
-  private bucketNames: Set<string> | undefined;
 
   /** Invoke one Lambda function in-process, as Lambda would, with the function's own environment. */
   async invoke(fn: LocalFunction, payload: unknown): Promise<unknown> {
@@ -600,11 +608,8 @@ export class LocalRuntime {
       }
       if (!item) continue;
       const record = insertRecord(this.tableName, item);
-      for (const mapping of this.runStream) {
+      for (const { mapping, fn } of this.runStream) {
         if (!mappingMatches(mapping, record)) continue;
-        const fn = this.functions.find((f) => f.logicalId === mapping.functionLogicalId);
-        if (!fn)
-          throw new TemplateError(`Stream target ${mapping.functionLogicalId} is not a local function`);
         const error = await this.deliver(fn, { Records: [record] });
         if (error) undelivered.push(`${runId}: ${error}`);
       }

@@ -4,6 +4,7 @@
 import { DEFAULT_RETENTION_DAYS, RunStatus, type TriggerType } from '../../shared/constants';
 import { epochSeconds } from '../../shared/ledger/dynamo';
 import type { JobState, PauseInfo, RunRecord } from '../../shared/ledger/items';
+import { executionConsoleUrl } from '../../shared/run-text';
 import { expiredPause, isPausedAt, pauseInfo, pauseText } from '../../shared/ledger/pause';
 import { RunNotFound } from '../../shared/errors';
 import type { ResolvedCalendar } from '../../shared/calendar';
@@ -312,9 +313,7 @@ export async function runCommand(
   if ('dryRun' in options.input && !('dryRun' in job.input.shape)) {
     throw new CliError(`Job "${job.id}" has no dry-run mode; drop --dry-run/--no-dry-run`);
   }
-  if (!options.wait && target.kind === 'local') {
-    throw new CliError('--no-wait works with --aws only: a local run lives in this process and ends with it');
-  }
+  if (!options.wait && target.kind === 'local') throw new CliError(NO_WAIT_LOCALLY);
   if (!options.json)
     io.out(`Starting ${job.id} on ${target.kind === 'local' ? 'the local runtime' : 'AWS'}…`);
   const started = await target.startRun({
@@ -334,6 +333,10 @@ export async function runCommand(
   });
   return reportRun(target, job, io, started, options);
 }
+
+/** Refused before anything opens (bin/stepjobs.ts) and, for other callers, by {@link runCommand}. */
+export const NO_WAIT_LOCALLY =
+  '--no-wait works with --aws only: a local run lives in this process and ends with it';
 
 /**
  * What `run` prints once the execution has ended (or, with `--no-wait`, started): the ledger's record of the
@@ -412,9 +415,7 @@ function deliveryNotes(started: StartedRun): string[] {
 function consoleLink(executionArn: string): string[] {
   const [, partition, , region] = executionArn.split(':');
   if (partition !== 'aws' || !region) return [];
-  return [
-    `Console: https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`,
-  ];
+  return [`Console: ${executionConsoleUrl(executionArn, region)}`];
 }
 
 function summaryLine(run: RunRecord): string {

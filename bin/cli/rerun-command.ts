@@ -37,7 +37,7 @@ async function runOf(target: Target, runId: string): Promise<RunRecord> {
  * The input a run was started with, as the caller sent it, without its trigger (the rerun has its own). Read
  * from the ledger's whole copy, keeping every number's digits.
  */
-export function originalInput(run: RunRecord): Record<string, unknown> {
+function originalInput(run: RunRecord): Record<string, unknown> {
   if (run.rawInput.truncated) {
     throw new CliError(
       `Run ${run.runId}'s input was ${run.rawInput.bytes} bytes and the ledger kept only part of it; give the input with --input`,
@@ -81,17 +81,18 @@ export async function rerunCommand(
   });
 }
 
+/** Refused before anything opens (bin/stepjobs.ts) and, for other callers, by {@link redriveCommand}. */
+export function noRedriveLocally(runId: string): string {
+  return `Local mode cannot redrive: its engine has no redrive. Run the work again as a new run: stepjobs rerun ${runId}`;
+}
+
 export async function redriveCommand(
   target: Target,
   jobs: readonly JobDefinition[],
   io: Output,
   options: { runId: string; wait: boolean; json?: boolean; showRecord?: boolean; now?: Date },
 ): Promise<number> {
-  if (!target.redrive) {
-    throw new CliError(
-      `Local mode cannot redrive: its engine has no redrive. Run the work again as a new run: stepjobs rerun ${options.runId}`,
-    );
-  }
+  if (!target.redrive) throw new CliError(noRedriveLocally(options.runId));
   const run = await runOf(target, options.runId);
   if (!run.executionArn) {
     throw new CliError(

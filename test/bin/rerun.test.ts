@@ -1,5 +1,5 @@
 /** `stepjobs rerun` locally, through the CLI: a new run of an earlier run's input, naming it; `redrive` refuses. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expectOneLineUsageError, runCli } from '../helpers/cli';
@@ -62,4 +62,13 @@ test('bad use is one line: an unknown run, a local redrive', async () => {
     await cli('redrive', runIdOf(first.stdout)),
     /Local mode cannot redrive: its engine has no redrive\. Run the work again as a new run: stepjobs rerun /,
   );
+});
+
+test('what only AWS can do is refused before local mode opens anything: redrive, --no-wait', async () => {
+  const untouched = path.join(dataDir, 'never-opened');
+  const local = (...args: string[]) => runCli(args, { ...process.env, STEPJOBS_DATA_DIR: untouched });
+  expectOneLineUsageError(await local('redrive', 'some-run'), /Local mode cannot redrive/);
+  expectOneLineUsageError(await local('run', 'heartbeat', '--no-wait'), /--no-wait works with --aws only/);
+  expectOneLineUsageError(await local('rerun', 'some-run', '--no-wait'), /--no-wait works with --aws only/);
+  expect(existsSync(untouched)).toBe(false);
 });
