@@ -92,6 +92,21 @@ export function explainAwsError(error: unknown, stackName: string, action?: stri
   return error instanceof Error ? error : new Error(message);
 }
 
+/** The deployed stack's outputs by key; a missing stack or a refused call is a one-line {@link CliError}. */
+export async function stackOutputs(
+  cloudFormation: Pick<CloudFormationClient, 'send'>,
+  stackName: string,
+): Promise<Record<string, string>> {
+  try {
+    const res = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = res.Stacks?.[0];
+    if (!stack) throw new CliError(`No deployed stack "${stackName}"`);
+    return Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  } catch (error) {
+    throw explainAwsError(error, stackName, 'cloudformation:DescribeStacks');
+  }
+}
+
 export class AwsTarget implements Target {
   readonly kind = 'aws';
 
@@ -114,19 +129,7 @@ export class AwsTarget implements Target {
       sts: options.clients?.sts ?? new STSClient({}),
       dynamo: options.clients?.dynamo ?? new DynamoDBClient({}),
     };
-    let outputs: Record<string, string>;
-    try {
-      const res = await clients.cloudFormation.send(
-        new DescribeStacksCommand({ StackName: options.stackName }),
-      );
-      const stack = res.Stacks?.[0];
-      if (!stack) throw new CliError(`No deployed stack "${options.stackName}"`);
-      outputs = Object.fromEntries(
-        (stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
-      );
-    } catch (error) {
-      throw explainAwsError(error, options.stackName);
-    }
+    const outputs = await stackOutputs(clients.cloudFormation, options.stackName);
     const tableName = outputs[STACK_OUTPUT.TABLE_NAME];
     const jobsJson = outputs[STACK_OUTPUT.JOBS];
     if (!tableName || !jobsJson) {
@@ -197,6 +200,11 @@ export class AwsTarget implements Target {
     executionArn: string,
     request: Pick<RunRequest, 'wait' | 'onStarted' | 'onProgress'>,
   ): Promise<StartedRun> {
+    // Which redrive this is: the follow waits for its ExecutionRedriven, not an earlier redrive's.
+    const before = await this.call('states:DescribeExecution', () =>
+      this.clients.sfn.send(new DescribeExecutionCommand({ executionArn })),
+    );
+    const redrive = (before.redriveCount ?? 0) + 1;
     await this.call('states:RedriveExecution', () =>
       // The client token makes a retried call one redrive, not two.
       this.clients.sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: randomUUID() })),
@@ -204,7 +212,7 @@ export class AwsTarget implements Target {
     const runId = executionArn.split(':').pop() ?? '';
     if (!request.wait) return { runId, executionArn, status: 'RUNNING' };
     request.onStarted?.({ runId, executionArn });
-    return { runId, executionArn, ...(await this.follow(runId, executionArn, request.onProgress, true)) };
+    return { runId, executionArn, ...(await this.follow(runId, executionArn, request.onProgress, redrive)) };
   }
 
   /**
@@ -216,8 +224,8 @@ export class AwsTarget implements Target {
     runId: string,
     executionArn: string,
     onProgress?: (event: ProgressEvent) => void,
-    /** A redriven execution: show only what happens after its latest redrive. */
-    redriven = false,
+    /** A redriven execution, by the number of its redrive: show only what happens after that redrive. */
+    redrive?: number,
   ): Promise<{ status: ExecutionStatus; error?: string; cause?: string }> {
     const sfn = this.clients.sfn;
     const history = new ExecutionHistoryReader(
@@ -230,6 +238,9 @@ export class AwsTarget implements Target {
     const mapRuns = new MapRunProgress((mapRunArn) =>
       this.call('states:DescribeMapRun', () => sfn.send(new DescribeMapRunCommand({ mapRunArn }))),
     );
+    /** ExecutionRedriven events read so far, until the one of `redrive`. */
+    let redrives = 0;
+    let redriven = redrive !== undefined;
     try {
       for (;;) {
         const described = await this.call('states:DescribeExecution', () =>
@@ -242,8 +253,8 @@ export class AwsTarget implements Target {
         let events = await history.read();
         if (!going && !history.ended) events.push(...(await history.reread()));
         if (redriven) {
-          // What the attempts before the latest redrive did is history: start after its ExecutionRedriven.
-          const at = events.map((e) => e.type).lastIndexOf('ExecutionRedriven');
+          // What the attempts before this redrive did is history: start after its ExecutionRedriven.
+          const at = events.findIndex((e) => e.type === 'ExecutionRedriven' && ++redrives === redrive);
           if (at >= 0) redriven = false;
           events = at >= 0 ? events.slice(at + 1) : [];
         }
@@ -464,7 +475,7 @@ export class ExecutionHistoryReader {
  * History events to progress events, across polls: one tracker, so an exit read in a later poll than its
  * entry still gets its duration. A task failure is reported on the state entered last.
  */
-export class HistoryProgress {
+class HistoryProgress {
   private readonly tracker = new ProgressTracker();
   private lastEntered = '';
   /** The Distributed Map runs the history has started, each with the Map state that started it. */

@@ -20,6 +20,7 @@ import { redriveCommand, rerunCommand } from '../../bin/cli/rerun-command';
 import { createTables, ledgerTableInput } from '../../local/embedded-dynamodb';
 import { RunStatus } from '../../shared/constants';
 import { storedJson } from '../../shared/json';
+import { Ledger } from '../../shared/ledger/ledger';
 import { reopenRun } from '../../shared/ledger/run-redrive';
 import { jobs } from '../../workflows';
 import { newClients } from '../helpers/aws';
@@ -73,7 +74,7 @@ function io() {
 
 /** A FAILED run with the raw input the caller sent (numbers beyond 2^53 included). */
 async function failedRun(runId: string, endedAt = new Date().toISOString()) {
-  const ledger = (await target()).aws.ledger;
+  const ledger = Ledger.fromClient(fixture.client(), TABLE);
   const raw =
     '{"message":"hi","big":123456789012345678901234567890,"trigger":{"type":"cli","principal":"arn:aws:iam::1:user/ann"}}';
   await ledger.runs.create({
@@ -138,7 +139,9 @@ test('redrive --aws calls RedriveExecution for the run’s execution, follows on
   let polls = 0;
   sfn.on(DescribeExecutionCommand).callsFake(async () => {
     polls += 1;
-    if (polls < 2) return { status: 'RUNNING', redriveCount: 1 };
+    // Asked once before the redrive (which redrive it is), then by the follow.
+    if (polls === 1) return { status: 'FAILED', redriveCount: 0 };
+    if (polls === 2) return { status: 'RUNNING', redriveCount: 1 };
     // What the redriven execution did in AWS: FailRun reopened the run, the step ran, FinishRun closed it.
     const now = new Date().toISOString();
     await reopenRun(
@@ -169,6 +172,42 @@ test('redrive --aws calls RedriveExecution for the run’s execution, follows on
   expect(code).toBe(ExitCode.OK);
 });
 
+test('a second redrive is followed from its own ExecutionRedriven, not the first one’s', async () => {
+  await failedRun('cli-redrive-3');
+  const { aws, sfn } = await target();
+  sfn.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
+  const at = new Date();
+  const before: HistoryEvent[] = [
+    { id: 1, type: 'ExecutionStarted', timestamp: at },
+    { id: 2, type: 'ExecutionFailed', timestamp: at },
+    { id: 3, type: 'ExecutionRedriven', timestamp: at },
+    { id: 4, type: 'TaskStateEntered', timestamp: at, stateEnteredEventDetails: { name: 'FirstRedrive' } },
+    { id: 5, type: 'ExecutionFailed', timestamp: at },
+  ];
+  const after: HistoryEvent[] = [
+    { id: 6, type: 'ExecutionRedriven', timestamp: at },
+    { id: 7, type: 'TaskStateEntered', timestamp: at, stateEnteredEventDetails: { name: 'SecondRedrive' } },
+    { id: 8, type: 'TaskStateExited', timestamp: at, stateExitedEventDetails: { name: 'SecondRedrive' } },
+  ];
+  // The service has not applied the redrive yet at the first poll: the execution still says FAILED, and
+  // the history ends with the first redrive's attempt.
+  sfn
+    .on(DescribeExecutionCommand)
+    .resolvesOnce({ status: 'FAILED', redriveCount: 1 })
+    .resolvesOnce({ status: 'FAILED', redriveCount: 1 })
+    .resolves({ status: 'SUCCEEDED', redriveCount: 2 });
+  sfn.on(GetExecutionHistoryCommand).resolvesOnce({ events: before }).resolves({ events: after });
+  const { io: output, out } = io();
+
+  await redriveCommand(aws, jobs, output, { runId: 'cli-redrive-3', wait: true });
+
+  const text = out.join('\n');
+  expect(text).not.toContain('FirstRedrive');
+  expect(text).toMatch(/SecondRedrive/);
+  // Once before the redrive, then each poll until the second redrive's attempt had ended.
+  expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(4);
+});
+
 test('redrive refuses, in one line each: a run that did not fail, one past the 14-day window, one Step Functions will not redrive, and local mode', async () => {
   const ledger = await failedRun('cli-redrive-2');
   await ledger.runs.create({
@@ -178,6 +217,7 @@ test('redrive refuses, in one line each: a run that did not fail, one past the 1
   });
   await failedRun('cli-old', new Date(Date.now() - 15 * 86_400_000).toISOString());
   const { aws, sfn } = await target();
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
   const refused = (runId: string) =>
     redriveCommand(aws, jobs, io().io, { runId, wait: false }).then(
       () => undefined,
