@@ -49,7 +49,7 @@ export function s3DataDir(dynamoDataDir: string): string {
 }
 
 /** An S3 client for an embedded endpoint: path-style addresses, dummy credentials, the local region. */
-export function localS3Client(endpoint: string): S3Client {
+function localS3Client(endpoint: string): S3Client {
   return new S3Client({
     endpoint,
     forcePathStyle: true,

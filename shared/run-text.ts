@@ -60,3 +60,8 @@ export function statusText(
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/** The execution's page in the Step Functions console of `region`. */
+export function executionConsoleUrl(executionArn: string, region: string): string {
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}

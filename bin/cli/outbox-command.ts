@@ -3,12 +3,13 @@
  * with their email text, bus events, Slack posts). Local only, and it says so.
  */
 import { readOutbox, type OutboxChannel, type OutboxEntry } from '../../local/outbox';
+import { tryParseJson } from '../../shared/json';
 import type { Output } from './commands';
 import { CliError, ExitCode } from './errors';
 import { shortTime, table, truncate } from './format';
 import type { LocalTarget } from './local-target';
 
-export const OUTBOX_CHANNELS: readonly OutboxChannel[] = ['topic', 'events', 'slack'];
+const OUTBOX_CHANNELS: readonly OutboxChannel[] = ['topic', 'events', 'slack'];
 
 export function parseChannel(value: string): OutboxChannel {
   if (!(OUTBOX_CHANNELS as readonly string[]).includes(value))
@@ -67,12 +68,9 @@ export async function outboxCommand(
   return ExitCode.OK;
 }
 
+/** A message as its JSON value, or as the text it is when it is not JSON. */
 function parsed(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  return tryParseJson(text)?.value ?? text;
 }
 
 /** The message as its reader would see it: the email text of a topic message, the event detail, the Slack text. */

@@ -67,7 +67,7 @@ export function progressLine(e: ProgressEvent): string {
 }
 
 /** `38 succeeded, 2 failed, 8 running, 52 pending of 100`; timed out and aborted only when there are any. */
-export function mapCountsText(items: MapItemCounts | undefined): string {
+function mapCountsText(items: MapItemCounts | undefined): string {
   if (!items) return 'no counts yet';
   return [
     `${items.succeeded} succeeded`,

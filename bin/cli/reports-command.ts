@@ -3,12 +3,12 @@
  * newest first, and `--show <key>` to print one. Locally they are in the embedded S3 (`<dataDir>-s3`); with
  * `--aws` in the deployed bucket the stack's `ReportBucketName` output names.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { STACK_OUTPUT } from '../../shared/constants';
 import { resolve } from '../../local/template';
-import { explainAwsError } from './aws-target';
+import { explainAwsError, stackOutputs } from './aws-target';
 import { CliError, ExitCode } from './errors';
 import { shortTime, table } from './format';
 import type { LocalTarget } from './local-target';
@@ -16,7 +16,7 @@ import type { Output } from './output';
 import { parseLimit } from './parse';
 
 /** One report as a listing shows it. */
-export interface ReportObject {
+interface ReportObject {
   key: string;
   size: number;
   lastModified: Date;
@@ -33,7 +33,7 @@ export interface ReportStore {
 }
 
 /** A {@link ReportStore} over `bucket` through `client`. */
-export function s3ReportStore(
+function s3ReportStore(
   client: S3Client,
   bucket: string,
   where: string,
@@ -99,16 +99,11 @@ export async function awsReportStore(options: {
   clients?: { cloudFormation?: CloudFormationClient; s3?: S3Client };
 }): Promise<ReportStore> {
   const { stackName } = options;
-  const cloudFormation = options.clients?.cloudFormation ?? new CloudFormationClient({});
-  let bucket: string | undefined;
-  try {
-    const res = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    const stack = res.Stacks?.[0];
-    if (!stack) throw new CliError(`No deployed stack "${stackName}"`);
-    bucket = stack.Outputs?.find((o) => o.OutputKey === STACK_OUTPUT.REPORT_BUCKET)?.OutputValue;
-  } catch (error) {
-    throw explainAwsError(error, stackName, 'cloudformation:DescribeStacks');
-  }
+  const outputs = await stackOutputs(
+    options.clients?.cloudFormation ?? new CloudFormationClient({}),
+    stackName,
+  );
+  const bucket = outputs[STACK_OUTPUT.REPORT_BUCKET];
   if (!bucket) {
     throw new CliError(
       `Stack "${stackName}" has no ${STACK_OUTPUT.REPORT_BUCKET} output: deploy a version with the audit-digest job`,

@@ -6,7 +6,7 @@
 import type { NotifiedJob, NotifyOutcome } from './config';
 import { RunStatus, type TriggerType } from '../../shared/constants';
 import type { RunRecord, StepRecord } from '../../shared/ledger/items';
-import { principalText, statusText, triggerText } from '../../shared/run-text';
+import { executionConsoleUrl, principalText, statusText, triggerText } from '../../shared/run-text';
 
 /** The version of the summary's shape; a consumer checks it before reading the rest. */
 export const SUMMARY_VERSION = '1';
@@ -60,11 +60,6 @@ export interface RunFinishedSummary {
 /** The CLI command that shows a run recorded on AWS. */
 export function showCommand(runId: string): string {
   return `npx stepjobs --aws show ${runId}`;
-}
-
-/** The execution's page in the Step Functions console. */
-export function executionConsoleUrl(executionArn: string, region: string): string {
-  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
 export interface SummaryContext {

@@ -316,6 +316,7 @@ describe('following an execution on AWS', () => {
     ]);
     // Asked each poll until the Map run ended, then no more.
     expect(sfn.commandCalls(DescribeMapRunCommand)).toHaveLength(3);
+    expect(io.all).toContain('  ▶ Apply');
     expect(io.all.indexOf('  ▶ Apply')).toBeLessThan(io.all.findIndex((l) => l.includes('items:')));
     await target.close();
   });

@@ -10,17 +10,18 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CliError } from '../../bin/cli/errors';
 import type { Output } from '../../bin/cli/output';
 import { awsReportStore, reportsCommand, showReportCommand } from '../../bin/cli/reports-command';
-import { awsError } from '../helpers/aws';
+import { awsError, TEST_CLIENT_CONFIG } from '../helpers/aws';
 import { expectOneLineUsageError, runCli } from '../helpers/cli';
-import { REGION } from '../helpers/builders';
 
 const STACK = 'StepJobs';
 const BUCKET = 'stepjobs-auditdigestjobreportsbucket-abc123';
 
 /** Real clients with mocks (each test its own), and the stack deployed with a report bucket unless told not. */
 function mocked(outputs = [{ OutputKey: 'ReportBucketName', OutputValue: BUCKET }]) {
-  const config = { region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  const clients = { cloudFormation: new CloudFormationClient(config), s3: new S3Client(config) };
+  const clients = {
+    cloudFormation: new CloudFormationClient(TEST_CLIENT_CONFIG),
+    s3: new S3Client(TEST_CLIENT_CONFIG),
+  };
   const cfn = mockClient(clients.cloudFormation);
   cfn.on(DescribeStacksCommand).resolves({
     Stacks: [

@@ -10,9 +10,15 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../../bin/cli/aws-target';
 import { REGION } from './builders';
 
+/** What every test client is created with: the test region and credentials (no real account is reached). */
+export const TEST_CLIENT_CONFIG = {
+  region: REGION,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+};
+
 /** New clients with test credentials; `dynamo` may be a real one (an embedded DynamoDB's). */
 export function newClients(dynamo?: DynamoDBClient): AwsClients {
-  const config = { region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  const config = TEST_CLIENT_CONFIG;
   return {
     cloudFormation: new CloudFormationClient(config),
     sfn: new SFNClient(config),

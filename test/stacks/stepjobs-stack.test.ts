@@ -97,12 +97,30 @@ describe('task functions', () => {
     // Publishing to an encrypted topic needs a data key of either kind: AWS documents the grant as
     // kms:GenerateDataKey*, on the topic's key only. Nothing else may use a wildcard.
     const allowed = new Set(['kms:GenerateDataKey*']);
+    const keys = new Set(Object.keys(template.findResources('AWS::KMS::Key')));
+    let keyGrants = 0;
     for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
-      const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>;
-      for (const action of statements.flatMap((s) => s.Action)) {
-        if (!allowed.has(action)) expect(action).not.toContain('*');
+      const statements = policy.Properties.PolicyDocument.Statement as Array<{
+        Action: string | string[];
+        Resource: unknown;
+      }>;
+      for (const statement of statements) {
+        for (const action of [statement.Action].flat()) {
+          if (!allowed.has(action)) {
+            expect(action).not.toContain('*');
+            continue;
+          }
+          // The wildcard is allowed on a key of this stack only, named one by one.
+          keyGrants += 1;
+          for (const resource of [statement.Resource].flat()) {
+            const [logicalId, attribute] =
+              (resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'] ?? [];
+            expect(keys.has(logicalId ?? '') && attribute === 'Arn').toBe(true);
+          }
+        }
       }
     }
+    expect(keyGrants).toBeGreaterThan(0);
   });
 });
 

@@ -21,6 +21,7 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../../../local/embedded-s3';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/embedded-dynamodb';
 import { runRef, runningRecord, storedValue } from '../../helpers/builders';
 import { useEmbeddedLedger } from '../../helpers/ledger';
+import { DAY, MINUTE } from '../../helpers/clock';
 
 const db = useEmbeddedLedger();
 
@@ -62,7 +63,7 @@ function record(seed: Seed): RunRecord {
   });
 }
 
-const minute = (base: string, n: number) => new Date(Date.parse(base) + n * 60_000).toISOString();
+const minute = (base: string, n: number) => new Date(Date.parse(base) + n * MINUTE).toISOString();
 const LONG_CAUSE = `${'x'.repeat(290)} and then the rest of a very long cause`;
 
 /** Heartbeat runs of the last day (one exactly at its start), newest last. */
@@ -607,7 +608,7 @@ describe('a year of history, more runs than one page', () => {
       await ledger.runs.create(
         record({
           id: `old-${d}`,
-          at: new Date(Date.parse(END) - d * 86_400_000).toISOString(),
+          at: new Date(Date.parse(END) - d * DAY).toISOString(),
           status: RunStatus.FAILED,
           durationMs: 1,
         }),

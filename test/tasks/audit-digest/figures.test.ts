@@ -10,8 +10,8 @@ import {
 } from '../../../tasks/audit-digest/figures';
 import { reportKeys } from '../../../tasks/audit-digest/report-files';
 import { runningRecord } from '../../helpers/builders';
+import { HOUR } from '../../helpers/clock';
 
-const HOUR = 3_600_000;
 const span = (w: { from: string; to: string }) => (Date.parse(w.to) - Date.parse(w.from)) / HOUR;
 
 describe('digestWindows', () => {
