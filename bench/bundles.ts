@@ -65,12 +65,15 @@ async function main(): Promise<void> {
   for (const [i, entry] of entries.entries()) tasks.push(await build(entry, i + 1));
   timeRequires([baseline, ...tasks]);
 
-  // Loaded when a task first calls the service: Plan and ApplyBatch (tasks/release/sdk.ts), the notifier's SNS
-  // and Secrets Manager (tasks/notify/channels.ts), the digest's S3 (tasks/audit-digest/report-store.ts).
+  // Loaded when a task first calls the service: Plan and ApplyBatch (tasks/release/sdk.ts), the notifier's
+  // EventBridge (every run), SNS and Secrets Manager (tasks/notify/channels.ts), the digest's S3
+  // (tasks/audit-digest/report-store.ts).
   const lazy = [
     '@aws-sdk/client-ec2',
     '@aws-sdk/client-cloudwatch-logs',
     '@aws-sdk/client-sts',
+    '@aws-sdk/client-resource-groups-tagging-api',
+    '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-sns',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/client-s3',

@@ -17,6 +17,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { readOutbox } from '../local/outbox';
 import { LocalRuntime } from '../local/runtime';
 import { schedulerInput } from '../local/schedule-simulator';
 import { prepareSimulatedAccount, scaleInventory } from '../local/simulated-account';
@@ -54,7 +55,7 @@ const PRICE = {
   schedulerInvocation: 1 / 1e6,
   /** X-Ray: one trace per execution (the state machines trace, and sample every run at this rate). */
   trace: 5 / 1e6,
-  /** EventBridge custom events: the run notifier puts one "stepjobs Run Finished" per final run. */
+  /** EventBridge custom events: the run notifier puts a "stepjobs Run Finished" per final run (counted). */
   event: 1 / 1e6,
 };
 const PARTS = ['transitions', 'lambda', 'writes', 'reads', 'trace', 'events'] as const;
@@ -72,6 +73,8 @@ interface RunMeasure {
   writeUnits: number;
   readUnits: number;
   storedBytes: number;
+  /** Events the run notifier put on the bus for the run (local mode's outbox holds them). */
+  events: number;
 }
 
 /** Sum of what every item in the ledger table is billed for in storage. */
@@ -132,12 +135,18 @@ async function main(): Promise<void> {
     });
     if (result.status !== 'SUCCEEDED') throw new Error(`${jobId} run ${result.runId}: ${result.status}`);
     const tally = proxy.tally;
+    const sent = await readOutbox(runtime.dynamoClient, {
+      runId: result.runId,
+      channel: 'events',
+      limit: 100,
+    });
     return {
       transitions,
       invocations,
       writeUnits: tally.tableWrites + tally.indexWrites,
       readUnits: tally.reads,
       storedBytes: (await ledgerBytes(runtime, ledger)) - before,
+      events: sent.length,
     };
   };
 
@@ -192,7 +201,7 @@ async function main(): Promise<void> {
         writes: m.writeUnits * PRICE.writeUnit,
         reads: m.readUnits * PRICE.readUnit,
         trace: PRICE.trace,
-        events: PRICE.event,
+        events: m.events * PRICE.event,
       };
       return { ...m, invocationCount: m.invocations.length, durationGbS, initGbS, dollars };
     };
@@ -211,6 +220,7 @@ async function main(): Promise<void> {
         writeUnits: mean(priced.map((p) => p.writeUnits)),
         readUnits: mean(priced.map((p) => p.readUnits)),
         storedBytes: mean(priced.map((p) => p.storedBytes)),
+        events: mean(priced.map((p) => p.events)),
         dollars,
         total: Object.values(dollars).reduce((a, b) => a + b, 0),
       };
@@ -239,8 +249,8 @@ async function main(): Promise<void> {
         `  transitions ${m.transitions.toFixed(1)} → ${usd(m.dollars.transitions)}` +
           ` | Lambda ${m.invocationCount} invocations, ${m.durationGbS.toFixed(3)} GB-s + INIT ${m.initGbS.toFixed(3)} GB-s → ${usd(m.dollars.lambda)}` +
           ` | DynamoDB ${m.writeUnits.toFixed(1)} WU → ${usd(m.dollars.writes)}, ${m.readUnits.toFixed(1)} RU → ${usd(m.dollars.reads)}` +
-          ` | X-Ray 1 trace → ${usd(m.dollars.trace)} | EventBridge 1 event → ${usd(m.dollars.events)}`,
-        `  per run ${usd(m.total)} (transitions ${pct(m.dollars.transitions, m.total)}, Lambda ${pct(m.dollars.lambda, m.total)}, DynamoDB ${pct(db, m.total)}, X-Ray ${pct(m.dollars.trace, m.total)})` +
+          ` | X-Ray 1 trace → ${usd(m.dollars.trace)} | EventBridge ${m.events} event${m.events === 1 ? '' : 's'} → ${usd(m.dollars.events)}`,
+        `  per run ${usd(m.total)} (transitions ${pct(m.dollars.transitions, m.total)}, Lambda ${pct(m.dollars.lambda, m.total)}, DynamoDB ${pct(db, m.total)}, X-Ray ${pct(m.dollars.trace, m.total)}, EventBridge ${pct(m.dollars.events, m.total)})` +
           ` | ${perMonth} runs a month: ${usd(m.total * perMonth + scheduler)} incl. Scheduler ${usd(scheduler)}` +
           ` | ledger ${(m.storedBytes / 1024).toFixed(1)} KiB a run, kept ${DEFAULT_RETENTION_DAYS} days: ${usd(storageMonth)} a month in storage`,
         `  functions: ${functions.join(', ')}`,
